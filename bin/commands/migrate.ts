@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import { runAction, UsageError } from '../cli/support';
+
+/** Placeholder until the command lands; see the issue tracker. */
+export function register(program: Command): void {
+  program
+    .command('migrate')
+    .description('(migrate: not implemented yet)')
+    .action(() =>
+      runAction(async () => {
+        throw new UsageError('migrate is not implemented yet');
+      }),
+    );
+}

@@ -1,0 +1,45 @@
+/**
+ * sfdeploy — the operator CLI. The same code the Lambda functions run, from a laptop or a pipeline.
+ * Each command lives in bin/commands/<name>.ts and registers itself here.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT_OK, EXIT_USAGE } from './cli/support';
+import { register as registerMigrate } from './commands/migrate';
+import { register as registerRollback } from './commands/rollback';
+import { register as registerSmoke } from './commands/smoke';
+
+export function buildProgram(): Command {
+  const program = new Command('sfdeploy')
+    .description('Operate SoftFactory on AWS: smoke checks, database migration, rollback.')
+    .version(require('../package.json').version as string)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'sfdeploy: ')) });
+  program.addHelpText(
+    'after',
+    '\nExit codes: 0 success, 1 a check failed, 2 usage or configuration error.\n' +
+      'Run `sfdeploy <command> --help` for a command’s options and examples.',
+  );
+  registerSmoke(program);
+  registerMigrate(program);
+  registerRollback(program);
+  for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const benign = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
+      process.exitCode = benign ? EXIT_OK : EXIT_USAGE;
+      return;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('sfdeploy.js')) {
+  void main();
+}

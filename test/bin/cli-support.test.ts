@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { renderTable, stripAnsi } from '../../bin/cli/support';
+
+describe('CLI support', () => {
+  it('aligns table columns on visible width, ignoring colour codes', () => {
+    const table = renderTable(
+      ['id', 'verdict'],
+      [
+        ['health', '\u001b[32mpass\u001b[0m'],
+        ['a-longer-id', 'fail'],
+      ],
+    );
+    const lines = table.split('\n').map(stripAnsi);
+    assert.equal(lines[0], 'id           verdict');
+    assert.equal(lines[1], '-----------  -------');
+    assert.equal(lines[2], 'health       pass');
+    assert.equal(lines[3], 'a-longer-id  fail');
+  });
+
+  it('prints the command list for --help and exits 0', () => {
+    const run = spawnSync(process.execPath, ['bin/sfdeploy.js', '--help'], { encoding: 'utf8' });
+    assert.equal(run.status, 0);
+    for (const command of ['smoke', 'migrate', 'rollback']) assert.match(run.stdout, new RegExp(`\\n  ${command}\\b`));
+  });
+
+  it('answers an unknown command with one line and exit 2', () => {
+    const run = spawnSync(process.execPath, ['bin/sfdeploy.js', 'no-such-command'], { encoding: 'utf8' });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /^sfdeploy: unknown command 'no-such-command'/);
+    assert.doesNotMatch(run.stderr, /at .*\.ts:\d+/);
+  });
+});
