@@ -1,0 +1,34 @@
+import { type App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { StageConfig } from './config/stage-config';
+import { DataStack } from './stacks/data-stack';
+import { NetworkStack } from './stacks/network-stack';
+import { ServiceStack } from './stacks/service-stack';
+
+export interface SoftFactoryStacks {
+  readonly network: NetworkStack;
+  readonly data: DataStack;
+  readonly service: ServiceStack;
+}
+
+/** Creates one stage's stacks (SoftFactory-<Stage>-Network, -Data, -Service) and runs cdk-nag over them. */
+export function createStacks(app: App, config: StageConfig): SoftFactoryStacks {
+  const stageName = config.stage.charAt(0).toUpperCase() + config.stage.slice(1);
+  const env = config.account && config.region ? { account: config.account, region: config.region } : undefined;
+  const prefix = `SoftFactory-${stageName}`;
+
+  const network = new NetworkStack(app, `${prefix}-Network`, { env, config });
+  const data = new DataStack(app, `${prefix}-Data`, { env, config, network: network.network });
+  const service = new ServiceStack(app, `${prefix}-Service`, {
+    env,
+    config,
+    network: network.network,
+    database: data.database,
+  });
+  for (const stack of [network, data, service]) {
+    Tags.of(stack).add('project', 'softfactory');
+    Tags.of(stack).add('stage', config.stage);
+  }
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { network, data, service };
+}

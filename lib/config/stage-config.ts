@@ -1,0 +1,217 @@
+/**
+ * The one typed stage configuration. Every value the stacks use comes from here; nothing else reads raw context.
+ * Thresholds from the production checklist (1 %, 500 ms, 80 %, 30 days, 5 minutes) live here as named values.
+ */
+import { z } from 'zod';
+
+export const STAGES = ['dev', 'staging', 'prod'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Fargate's CPU units and, for each, the memory sizes (MiB) it offers. */
+export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const ECR_REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DB_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const count = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** The container image: an ECR repository + tag, an image in any registry, or a local Dockerfile directory. */
+export const imageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('ecr'), repository: z.string().regex(ECR_REPOSITORY), tag: z.string().regex(IMAGE_TAG) }),
+  z.object({ kind: z.literal('registry'), name: z.string().regex(/^[^\s]+[:@][^\s]+$/) }),
+  z.object({ kind: z.literal('directory'), path: z.string().min(1) }),
+]);
+export type ImageSource = z.infer<typeof imageSchema>;
+
+/** The HTTPS certificate: import an existing ACM certificate, or create a DNS-validated one. */
+export const certificateSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('import'), arn: z.string().regex(ACM_ARN), placeholder: z.boolean() }),
+  z.object({
+    kind: z.literal('create'),
+    domainName: z.string().regex(DOMAIN),
+    hostedZoneId: z.string().regex(HOSTED_ZONE_ID),
+    zoneName: z.string().regex(DOMAIN),
+  }),
+]);
+export type CertificateSource = z.infer<typeof certificateSchema>;
+
+export const stageConfigSchema = z
+  .object({
+    stage: z.enum(STAGES),
+    /** Deploy target; both absent → an environment-agnostic synth. */
+    account: z.string().regex(ACCOUNT).optional(),
+    region: z.string().regex(REGION).optional(),
+    certificate: certificateSchema,
+    /** Public hostname the service answers on (used for smoke checks); absent → the ALB's DNS name. */
+    domainName: z.string().regex(DOMAIN).optional(),
+    image: imageSchema,
+    /** The app's start command, run after DATABASE_URL is assembled. */
+    containerCommand: z.array(z.string().min(1)).min(1),
+    cpu: z.number().int(),
+    memoryMiB: z.number().int(),
+    desiredCount: count(1, 100),
+    minTasks: count(1, 100),
+    maxTasks: count(1, 100),
+    /** Autoscaling targets. */
+    cpuTargetPercent: count(10, 90),
+    requestsPerTarget: count(10, 100000),
+    maxAzs: count(2, 3),
+    natGateways: count(1, 3),
+    dbInstanceClass: z.string().regex(DB_INSTANCE_CLASS),
+    dbAllocatedStorageGiB: count(20, 65536),
+    dbMaxAllocatedStorageGiB: count(20, 65536),
+    multiAz: z.boolean(),
+    backupRetentionDays: count(1, 35),
+    deletionProtection: z.boolean(),
+    /** `log_min_duration_statement`: statements slower than this are logged (checklist: slow query logging). */
+    slowQueryMs: count(0, 3_600_000),
+    /** WAF per-IP rate limit: requests per 5-minute window (WAF's minimum is 10). */
+    wafRateLimit: count(10, 2_000_000_000),
+    alarmEmails: z.array(z.string().regex(EMAIL)),
+    /** CloudWatch Logs retention in days; the checklist's minimum is 30. */
+    logRetentionDays: count(30, 3653),
+    /** Days before ALB access logs expire in S3. */
+    accessLogExpiryDays: count(1, 3653),
+    /** ECS bake time after the production traffic shift (checklist: no error spike in the first 5 minutes). */
+    bakeTimeMinutes: count(0, 1440),
+    /** Minutes a lifecycle hook may take before ECS rolls back (the ECS default is 24 hours). */
+    hookTimeoutMinutes: count(1, 20160),
+  })
+  .superRefine((c, ctx) => {
+    const memories = FARGATE_MEMORY_BY_CPU[c.cpu];
+    if (!memories) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cpu'],
+        message: `expected one of ${Object.keys(FARGATE_MEMORY_BY_CPU).join(', ')} (Fargate CPU units)`,
+      });
+    } else if (!memories.includes(c.memoryMiB)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memoryMiB'],
+        message: `Fargate offers cpu ${c.cpu} with memoryMiB ${memories[0]}–${memories[memories.length - 1]} in steps of ${(memories[1] ?? 0) - (memories[0] ?? 0)}`,
+      });
+    }
+    if (c.minTasks > c.maxTasks) {
+      ctx.addIssue({ code: 'custom', path: ['minTasks'], message: `must not exceed maxTasks (${c.maxTasks})` });
+    }
+    if (c.desiredCount < c.minTasks || c.desiredCount > c.maxTasks) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['desiredCount'],
+        message: `must lie between minTasks (${c.minTasks}) and maxTasks (${c.maxTasks})`,
+      });
+    }
+    if (c.dbMaxAllocatedStorageGiB < c.dbAllocatedStorageGiB) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dbMaxAllocatedStorageGiB'],
+        message: `must be at least dbAllocatedStorageGiB (${c.dbAllocatedStorageGiB})`,
+      });
+    }
+    if (c.natGateways > c.maxAzs) {
+      ctx.addIssue({ code: 'custom', path: ['natGateways'], message: `must not exceed maxAzs (${c.maxAzs})` });
+    }
+    if ((c.account === undefined) !== (c.region === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.account === undefined ? 'account' : 'region'],
+        message: 'account and region go together: give both, or neither for an environment-agnostic synth',
+      });
+    }
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(c.logRetentionDays)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['logRetentionDays'],
+        message: `expected one of ${LOG_RETENTION_DAYS.filter((d) => d >= 30).join(', ')} (CloudWatch Logs retention periods of at least 30 days)`,
+      });
+    }
+    if (c.stage === 'prod' && !c.deletionProtection) {
+      ctx.addIssue({ code: 'custom', path: ['deletionProtection'], message: 'must be true in prod' });
+    }
+  });
+
+export type StageConfig = z.infer<typeof stageConfigSchema>;
+
+/** Certificate ARN used when none is configured, so a zero-config synth works. A real deploy must replace it. */
+export const PLACEHOLDER_CERTIFICATE_ARN =
+  'arn:aws:acm:us-east-1:000000000000:certificate/00000000-0000-0000-0000-000000000000';
+
+type Defaults = Omit<StageConfig, 'stage' | 'account' | 'region' | 'domainName'>;
+
+const common: Defaults = {
+  certificate: { kind: 'import', arn: PLACEHOLDER_CERTIFICATE_ARN, placeholder: true },
+  image: { kind: 'ecr', repository: 'softfactory', tag: 'v2.0' },
+  containerCommand: ['python', 'start_platform.py'],
+  cpu: 512,
+  memoryMiB: 1024,
+  desiredCount: 1,
+  minTasks: 1,
+  maxTasks: 2,
+  cpuTargetPercent: 60,
+  requestsPerTarget: 1000,
+  maxAzs: 2,
+  natGateways: 1,
+  dbInstanceClass: 'db.t4g.small',
+  dbAllocatedStorageGiB: 20,
+  dbMaxAllocatedStorageGiB: 100,
+  multiAz: false,
+  backupRetentionDays: 7,
+  deletionProtection: false,
+  slowQueryMs: 500,
+  wafRateLimit: 2000,
+  alarmEmails: [],
+  logRetentionDays: 30,
+  accessLogExpiryDays: 90,
+  bakeTimeMinutes: 5,
+  hookTimeoutMinutes: 30,
+};
+
+/** Sensible defaults per stage: dev is small and disposable, prod is redundant and protected. */
+export const STAGE_DEFAULTS: Readonly<Record<Stage, Defaults>> = {
+  dev: common,
+  staging: { ...common, desiredCount: 2, minTasks: 2, maxTasks: 4, backupRetentionDays: 14 },
+  prod: {
+    ...common,
+    cpu: 1024,
+    memoryMiB: 2048,
+    desiredCount: 2,
+    minTasks: 2,
+    maxTasks: 10,
+    maxAzs: 3,
+    natGateways: 2,
+    dbInstanceClass: 'db.m7g.large',
+    dbAllocatedStorageGiB: 100,
+    dbMaxAllocatedStorageGiB: 500,
+    multiAz: true,
+    backupRetentionDays: 30,
+    deletionProtection: true,
+    accessLogExpiryDays: 365,
+  },
+};

@@ -1,0 +1,129 @@
+import {
+  Duration,
+  aws_ec2 as ec2,
+  aws_kms as kms,
+  aws_logs as logs,
+  RemovalPolicy,
+  aws_rds as rds,
+  type aws_secretsmanager as secretsmanager,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+export interface DatabaseProps {
+  readonly vpc: ec2.IVpc;
+  /** Physical instance identifier; fixed so its log groups can be created (with retention) before it exists. */
+  readonly instanceIdentifier: string;
+  readonly instanceClass: string;
+  readonly allocatedStorageGiB: number;
+  readonly maxAllocatedStorageGiB: number;
+  readonly multiAz: boolean;
+  readonly backupRetentionDays: number;
+  readonly deletionProtection: boolean;
+  /** `log_min_duration_statement` in milliseconds. */
+  readonly slowQueryMs: number;
+  readonly logRetentionDays: number;
+}
+
+/** Characters excluded from the generated password: every one that would need escaping in a URL. */
+export const URL_UNSAFE_PASSWORD_CHARACTERS = ' !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+
+/** PostgreSQL log types exported to CloudWatch Logs. */
+const LOG_EXPORTS = ['postgresql', 'upgrade'];
+
+/**
+ * RDS PostgreSQL 17 in isolated subnets: KMS-encrypted storage, TLS enforced (`rds.force_ssl=1`), slow statements
+ * logged and exported to CloudWatch Logs, Performance Insights, automated backups. Clients reach it only through
+ * the security groups passed to `admit` (the service, the migration runner).
+ */
+export class Database extends Construct {
+  public readonly instance: rds.DatabaseInstance;
+  public readonly secret: secretsmanager.ISecret;
+  public readonly key: kms.Key;
+  /** The database's security group: it admits nobody until `admit` names a client. */
+  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly databaseName = 'softfactory';
+
+  constructor(scope: Construct, id: string, props: DatabaseProps) {
+    super(scope, id);
+    this.key = new kms.Key(this, 'Key', {
+      description: `Encrypts ${props.instanceIdentifier}: storage, snapshots, Performance Insights`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'PostgreSQL: admits only the clients named with Database.admit',
+      allowAllOutbound: false,
+    });
+    this.securityGroup = securityGroup;
+
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 });
+    const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
+      engine,
+      description: 'SoftFactory: TLS only, slow-statement logging',
+      parameters: {
+        'rds.force_ssl': '1',
+        log_min_duration_statement: String(props.slowQueryMs),
+      },
+    });
+
+    // Created here (not through cloudwatchLogsRetention) so retention needs no custom-resource Lambda.
+    const logGroups = LOG_EXPORTS.map(
+      (type) =>
+        new logs.LogGroup(this, `Logs-${type}`, {
+          logGroupName: `/aws/rds/instance/${props.instanceIdentifier}/${type}`,
+          retention: props.logRetentionDays as logs.RetentionDays,
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+    );
+
+    this.instance = new rds.DatabaseInstance(this, 'Instance', {
+      instanceIdentifier: props.instanceIdentifier,
+      engine,
+      instanceType: new ec2.InstanceType(props.instanceClass.replace(/^db\./, '')),
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [securityGroup],
+      databaseName: this.databaseName,
+      // The secret uses the account's aws/secretsmanager key: a customer-managed key here would put the readers'
+      // role ARNs (in the service stack) into this stack's key policy and create a cross-stack cycle.
+      credentials: rds.Credentials.fromGeneratedSecret('softfactory', {
+        excludeCharacters: URL_UNSAFE_PASSWORD_CHARACTERS,
+      }),
+      parameterGroup,
+      storageEncrypted: true,
+      storageEncryptionKey: this.key,
+      storageType: rds.StorageType.GP3,
+      allocatedStorage: props.allocatedStorageGiB,
+      maxAllocatedStorage: props.maxAllocatedStorageGiB,
+      multiAz: props.multiAz,
+      backupRetention: Duration.days(props.backupRetentionDays),
+      deletionProtection: props.deletionProtection,
+      removalPolicy: props.deletionProtection ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      enablePerformanceInsights: true,
+      performanceInsightEncryptionKey: this.key,
+      cloudwatchLogsExports: LOG_EXPORTS,
+      autoMinorVersionUpgrade: true,
+      copyTagsToSnapshot: true,
+      publiclyAccessible: false,
+    });
+    for (const group of logGroups) this.instance.node.addDependency(group);
+    this.secret = this.instance.secret!;
+  }
+
+  /**
+   * Admits one client security group on the PostgreSQL port. The rule is created in `scope` (the client's stack):
+   * a rule in this stateful stack that named a service-stack group would make the two stacks depend on each other.
+   */
+  public admit(scope: Construct, id: string, client: ec2.ISecurityGroup, description: string): void {
+    new ec2.CfnSecurityGroupIngress(scope, id, {
+      groupId: this.securityGroup.securityGroupId,
+      sourceSecurityGroupId: client.securityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: 5432,
+      toPort: 5432,
+      description,
+    });
+  }
+}

@@ -1,0 +1,211 @@
+import {
+  Aws,
+  type aws_certificatemanager as acm,
+  CfnMapping,
+  Duration,
+  aws_ec2 as ec2,
+  aws_elasticloadbalancingv2 as elbv2,
+  Fn,
+  aws_iam as iam,
+  RemovalPolicy,
+  aws_s3 as s3,
+} from 'aws-cdk-lib';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { Construct } from 'constructs';
+
+export interface LoadBalancerProps {
+  readonly vpc: ec2.IVpc;
+  readonly certificate: acm.ICertificate;
+  /** CIDRs allowed to reach the blue/green test listener (our own checkers' egress addresses). */
+  readonly testClientCidrs: readonly string[];
+  /** Days before access logs expire. */
+  readonly accessLogExpiryDays: number;
+}
+
+/** The port of the test listener, on which ECS routes to the green revision before production traffic shifts. */
+export const TEST_LISTENER_PORT = 9443;
+/** The container port SoftFactory listens on. */
+export const APP_PORT = 8000;
+
+/**
+ * Internet-facing ALB: HTTPS 443 (TLS 1.3 policy), HTTP 80 answering 301 → HTTPS, invalid headers dropped,
+ * defensive desync mitigation, access logs to S3. Two target groups (blue, green) for ECS native blue/green:
+ * a production rule on 443 and a test rule on a dedicated port that only `testClientCidrs` can reach.
+ *
+ * The rules, listeners and target groups take nothing from the task definition or service: after each deployment
+ * ECS rewrites the production rule's weights, and a stack update that touched the rule would reset live traffic
+ * to the old target group (aws/aws-cdk#36649). A test asserts they are byte-identical across image/count changes.
+ */
+export class LoadBalancer extends Construct {
+  public readonly alb: elbv2.ApplicationLoadBalancer;
+  public readonly httpsListener: elbv2.ApplicationListener;
+  public readonly testListener: elbv2.ApplicationListener;
+  public readonly blueTargetGroup: elbv2.ApplicationTargetGroup;
+  public readonly greenTargetGroup: elbv2.ApplicationTargetGroup;
+  public readonly productionRule: elbv2.ApplicationListenerRule;
+  public readonly testRule: elbv2.ApplicationListenerRule;
+  public readonly accessLogBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: LoadBalancerProps) {
+    super(scope, id);
+    // ALB access logs support SSE-S3 only (no KMS).
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: false,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          id: 'expire-access-logs',
+          expiration: Duration.days(props.accessLogExpiryDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Public HTTPS and HTTP (redirect); test listener only from our checkers',
+      allowAllOutbound: false,
+    });
+    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from the internet');
+    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet (301 to HTTPS)');
+    for (const cidr of props.testClientCidrs) {
+      securityGroup.addIngressRule(
+        ec2.Peer.ipv4(cidr),
+        ec2.Port.tcp(TEST_LISTENER_PORT),
+        'Test listener: smoke checker',
+      );
+    }
+
+    this.alb = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
+      vpc: props.vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      securityGroup,
+      dropInvalidHeaderFields: true,
+      desyncMitigationMode: elbv2.DesyncMitigationMode.DEFENSIVE,
+      http2Enabled: true,
+    });
+    enableAccessLogs(this, this.alb, this.accessLogBucket, 'alb');
+
+    const targetGroup = (name: string) =>
+      new elbv2.ApplicationTargetGroup(this, name, {
+        vpc: props.vpc,
+        port: APP_PORT,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        targetType: elbv2.TargetType.IP,
+        deregistrationDelay: Duration.seconds(30),
+        healthCheck: {
+          path: '/health',
+          healthyHttpCodes: '200',
+          interval: Duration.seconds(15),
+          timeout: Duration.seconds(5),
+          healthyThresholdCount: 2,
+          unhealthyThresholdCount: 3,
+        },
+      });
+    this.blueTargetGroup = targetGroup('Blue');
+    this.greenTargetGroup = targetGroup('Green');
+
+    this.alb.addRedirect({
+      sourceProtocol: elbv2.ApplicationProtocol.HTTP,
+      sourcePort: 80,
+      targetProtocol: elbv2.ApplicationProtocol.HTTPS,
+      targetPort: 443,
+    });
+    const notFound = elbv2.ListenerAction.fixedResponse(404, {
+      contentType: 'application/json',
+      messageBody: '{"error":"not found"}',
+    });
+    this.httpsListener = this.alb.addListener('Https', {
+      port: 443,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      certificates: [props.certificate],
+      sslPolicy: elbv2.SslPolicy.TLS13_12_RES_PQ,
+      defaultAction: notFound,
+      open: false,
+    });
+    this.testListener = this.alb.addListener('Test', {
+      port: TEST_LISTENER_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      certificates: [props.certificate],
+      sslPolicy: elbv2.SslPolicy.TLS13_12_RES_PQ,
+      defaultAction: elbv2.ListenerAction.fixedResponse(403, {
+        contentType: 'application/json',
+        messageBody: '{"error":"forbidden"}',
+      }),
+      open: false,
+    });
+
+    const allTraffic = [elbv2.ListenerCondition.pathPatterns(['/*'])];
+    this.productionRule = new elbv2.ApplicationListenerRule(this, 'ProductionRule', {
+      listener: this.httpsListener,
+      priority: 10,
+      conditions: allTraffic,
+      action: elbv2.ListenerAction.weightedForward([
+        { targetGroup: this.blueTargetGroup, weight: 100 },
+        { targetGroup: this.greenTargetGroup, weight: 0 },
+      ]),
+    });
+    // Defence in depth: the security group already limits the port; the rule also checks the source address.
+    this.testRule = new elbv2.ApplicationListenerRule(this, 'TestRule', {
+      listener: this.testListener,
+      priority: 10,
+      conditions: [elbv2.ListenerCondition.sourceIps([...props.testClientCidrs])],
+      action: elbv2.ListenerAction.weightedForward([
+        { targetGroup: this.blueTargetGroup, weight: 0 },
+        { targetGroup: this.greenTargetGroup, weight: 100 },
+      ]),
+    });
+  }
+}
+
+/**
+ * ALB access logs without knowing the region at synth time (aws-cdk-lib's logAccessLogs needs it). Regions opened
+ * before August 2022 deliver as a regional Elastic Load Balancing account; newer ones as the log-delivery service
+ * principal. Both are granted; the account comes from a region mapping (the stack's own account where none exists).
+ */
+function enableAccessLogs(
+  scope: Construct,
+  alb: elbv2.ApplicationLoadBalancer,
+  bucket: s3.Bucket,
+  prefix: string,
+): void {
+  const mapping: Record<string, Record<string, string>> = {};
+  for (const region of RegionInfo.regions) {
+    const account = RegionInfo.get(region.name).elbv2Account;
+    if (account) mapping[region.name] = { account };
+  }
+  const elbAccounts = new CfnMapping(scope, 'ElbAccounts', { mapping, lazy: true });
+  const objects = bucket.arnForObjects(`${prefix}/AWSLogs/${Aws.ACCOUNT_ID}/*`);
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'LogDeliveryWrite',
+      actions: ['s3:PutObject'],
+      resources: [objects],
+      principals: [new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com')],
+    }),
+  );
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'RegionalElbAccountWrite',
+      actions: ['s3:PutObject'],
+      resources: [objects],
+      principals: [
+        new iam.ArnPrincipal(
+          Fn.sub('arn:${AWS::Partition}:iam::${ElbAccount}:root', {
+            ElbAccount: elbAccounts.findInMap(Aws.REGION, 'account', Aws.ACCOUNT_ID),
+          }),
+        ),
+      ],
+    }),
+  );
+  alb.setAttribute('access_logs.s3.enabled', 'true');
+  alb.setAttribute('access_logs.s3.bucket', bucket.bucketName);
+  alb.setAttribute('access_logs.s3.prefix', prefix);
+  // ELB checks write access when the attribute is set, so the policy must exist first.
+  alb.node.addDependency(bucket);
+}

@@ -1,0 +1,49 @@
+import { aws_ec2 as ec2, aws_logs as logs, RemovalPolicy } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+export interface NetworkProps {
+  /** Availability zones to span (an environment-agnostic synth gets at most 2). */
+  readonly maxAzs: number;
+  /** NAT gateways; one per AZ is redundant, one in total is cheap. */
+  readonly natGateways: number;
+  /** Retention of the VPC flow-log group, in days. */
+  readonly logRetentionDays: number;
+}
+
+/**
+ * The VPC: public subnets (ALB, NAT), private subnets with egress (Fargate tasks, Lambda functions) and isolated
+ * subnets (RDS). NAT gateways use Elastic IPs allocated here, so their addresses are known to the template: the
+ * blue/green test listener admits only these addresses (our own smoke checker egresses through them).
+ */
+export class Network extends Construct {
+  public readonly vpc: ec2.Vpc;
+  /** Public IPv4 addresses of the NAT gateways, as `/32` CIDRs. */
+  public readonly natCidrs: string[];
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const eips = Array.from(
+      { length: props.natGateways },
+      (_, i) => new ec2.CfnEIP(this, `NatEip${i + 1}`, { domain: 'vpc' }),
+    );
+    this.natCidrs = eips.map((eip) => `${eip.attrPublicIp}/32`);
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: props.maxAzs,
+      natGateways: props.natGateways,
+      natGatewayProvider: ec2.NatProvider.gateway({ eipAllocationIds: eips.map((eip) => eip.attrAllocationId) }),
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ],
+      restrictDefaultSecurityGroup: false,
+    });
+    // Rejected and accepted flows, for incident forensics (cdk-nag AwsSolutions-VPC7).
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup) });
+  }
+}

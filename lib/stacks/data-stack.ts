@@ -1,0 +1,71 @@
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config/stage-config';
+import { Database } from '../constructs/database';
+import type { Network } from '../constructs/network';
+
+export interface DataStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly network: Network;
+}
+
+/**
+ * SoftFactory-<Stage>-Data: the stateful resources, kept out of the routinely replaced service stack
+ * (termination-protected in prod).
+ */
+export class DataStack extends Stack {
+  public readonly database: Database;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, { ...props, terminationProtection: props.config.stage === 'prod' });
+    const { config } = props;
+    this.database = new Database(this, 'Database', {
+      vpc: props.network.vpc,
+      instanceIdentifier: `softfactory-${config.stage}`,
+      instanceClass: config.dbInstanceClass,
+      allocatedStorageGiB: config.dbAllocatedStorageGiB,
+      maxAllocatedStorageGiB: config.dbMaxAllocatedStorageGiB,
+      multiAz: config.multiAz,
+      backupRetentionDays: config.backupRetentionDays,
+      deletionProtection: config.deletionProtection,
+      slowQueryMs: config.slowQueryMs,
+      logRetentionDays: config.logRetentionDays,
+    });
+    acknowledgeDatabaseFindings(this.database, config);
+
+    new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.instance.dbInstanceEndpointAddress });
+    new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secret.secretArn });
+  }
+}
+
+function acknowledgeDatabaseFindings(database: Database, config: StageConfig): void {
+  const instance = Validations.of(database.instance);
+  instance.acknowledge({
+    id: 'AwsSolutions-RDS11',
+    reason:
+      'The default port is kept: only the database-clients security group can reach it, so a non-default port adds no protection.',
+  });
+  instance.acknowledge({
+    id: 'AwsSolutions-RDS6',
+    reason:
+      'The app authenticates with the Secrets Manager password; IAM database auth would need app changes (token refresh) SoftFactory does not have.',
+  });
+  if (!config.multiAz) {
+    instance.acknowledge({
+      id: 'AwsSolutions-RDS3',
+      reason: `Single-AZ by the ${config.stage} stage's configuration (multiAz=false); prod defaults to Multi-AZ.`,
+    });
+  }
+  if (!config.deletionProtection) {
+    instance.acknowledge({
+      id: 'AwsSolutions-RDS10',
+      reason: `Deletion protection off by the ${config.stage} stage's configuration; prod requires it (config validation).`,
+    });
+  }
+  // instance.secret is the attachment; the finding is on the generated secret itself.
+  Validations.of(database.instance.node.findChild('Secret')).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'Not rotated automatically: the password is composed into DATABASE_URL at task start, so rotation needs a coordinated service redeploy (README runbook).',
+  });
+}
