@@ -130,7 +130,6 @@ export class WebService extends Construct {
       deploymentStrategy: ecs.DeploymentStrategy.BLUE_GREEN,
       bakeTime: Duration.minutes(props.bakeTimeMinutes),
       minHealthyPercent: 100,
-      circuitBreaker: { enable: true, rollback: true },
       healthCheckGracePeriod: Duration.seconds(60),
       ...(props.deploymentAlarmNames?.length
         ? {

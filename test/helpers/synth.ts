@@ -1,0 +1,51 @@
+/** Builds the real app (cdk.json feature flags + context overrides) for infrastructure tests. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { createStacks, type SoftFactoryStacks } from '../../lib/app';
+import { loadConfig } from '../../lib/config/load-config';
+import type { StageConfig } from '../../lib/config/stage-config';
+
+const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+export interface SynthResult {
+  readonly app: App;
+  readonly config: StageConfig;
+  readonly stacks: SoftFactoryStacks;
+  readonly network: Template;
+  readonly data: Template;
+  readonly service: Template;
+}
+
+/** The app and its stacks, not yet synthesized (so a test may still add constructs). */
+export function buildApp(context: Record<string, string> = {}): Pick<SynthResult, 'app' | 'config' | 'stacks'> {
+  const app = new App({ context: { ...cdkJson.context, ...context } });
+  const config = loadConfig((key) => app.node.tryGetContext(key), Object.keys(context));
+  return { app, config, stacks: createStacks(app, config) };
+}
+
+export function synthApp(context: Record<string, string> = {}): SynthResult {
+  const { app, config, stacks } = buildApp(context);
+  return {
+    app,
+    config,
+    stacks,
+    network: Template.fromStack(stacks.network),
+    data: Template.fromStack(stacks.data),
+    service: Template.fromStack(stacks.service),
+  };
+}
+
+/** The resources of one type in a template, keyed by logical id. */
+export function resourcesOf(template: Template, type: string): Record<string, { Properties: Record<string, unknown> }> {
+  return template.findResources(type) as Record<string, { Properties: Record<string, unknown> }>;
+}
+
+export function only<T>(record: Record<string, T>, what: string): T {
+  const values = Object.values(record);
+  if (values.length !== 1) throw new Error(`expected exactly one ${what}, found ${values.length}`);
+  return values[0]!;
+}

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../lib/config/load-config';
+import { PLACEHOLDER_CERTIFICATE_ARN, type StageConfig } from '../../lib/config/stage-config';
+
+function load(context: Record<string, unknown>): StageConfig {
+  return loadConfig((key) => context[key], Object.keys(context));
+}
+
+function rejects(context: Record<string, unknown>, pattern: RegExp): void {
+  assert.throws(
+    () => load(context),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, 'a ConfigError');
+      assert.equal(error.message.includes('\n'), false, 'one line');
+      assert.match(error.message, pattern);
+      return true;
+    },
+  );
+}
+
+describe('stage config', () => {
+  it('defaults to dev with a placeholder certificate and an ECR image', () => {
+    const config = load({});
+    assert.equal(config.stage, 'dev');
+    assert.deepEqual(config.certificate, { kind: 'import', arn: PLACEHOLDER_CERTIFICATE_ARN, placeholder: true });
+    assert.deepEqual(config.image, { kind: 'ecr', repository: 'softfactory', tag: 'v2.0' });
+    assert.equal(config.account, undefined);
+    assert.equal(config.logRetentionDays, 30);
+    assert.equal(config.slowQueryMs, 500);
+    assert.equal(config.bakeTimeMinutes, 5);
+  });
+
+  it('gives prod redundancy and protection by default', () => {
+    const prod = load({ stage: 'prod' });
+    const dev = load({ stage: 'dev' });
+    assert.equal(prod.multiAz, true);
+    assert.equal(prod.deletionProtection, true);
+    assert.equal(prod.backupRetentionDays, 30);
+    assert.equal(dev.backupRetentionDays, 7);
+    assert.equal(dev.multiAz, false);
+    assert.equal(dev.natGateways, 1);
+    assert.ok(prod.natGateways >= 2);
+  });
+
+  it('reads overrides given as context strings', () => {
+    const config = load({
+      stage: 'staging',
+      cpu: '1024',
+      memoryMiB: '3072',
+      desiredCount: '3',
+      maxTasks: '6',
+      multiAz: 'true',
+      alarmEmails: 'ops@example.com, oncall@example.com',
+      containerCommand: 'gunicorn -b 0.0.0.0:8000 app:app',
+      account: '123456789012',
+      region: 'eu-west-1',
+    });
+    assert.equal(config.cpu, 1024);
+    assert.equal(config.memoryMiB, 3072);
+    assert.equal(config.desiredCount, 3);
+    assert.equal(config.multiAz, true);
+    assert.deepEqual(config.alarmEmails, ['ops@example.com', 'oncall@example.com']);
+    assert.deepEqual(config.containerCommand, ['gunicorn', '-b', '0.0.0.0:8000', 'app:app']);
+    assert.equal(config.region, 'eu-west-1');
+  });
+
+  it('imports a certificate by ARN or creates a DNS-validated one', () => {
+    const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
+    assert.deepEqual(load({ certificateArn: arn }).certificate, { kind: 'import', arn, placeholder: false });
+    assert.deepEqual(
+      load({ domainName: 'app.example.com', hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com' }).certificate,
+      { kind: 'create', domainName: 'app.example.com', hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com' },
+    );
+  });
+
+  it('takes the image from a registry reference or a local Dockerfile directory', () => {
+    assert.deepEqual(load({ image: 'ghcr.io/acme/softfactory:2.0' }).image, {
+      kind: 'registry',
+      name: 'ghcr.io/acme/softfactory:2.0',
+    });
+    assert.deepEqual(load({ imageDirectory: '../softfactory' }).image, { kind: 'directory', path: '../softfactory' });
+    assert.deepEqual(load({ imageTag: 'v2.1' }).image, { kind: 'ecr', repository: 'softfactory', tag: 'v2.1' });
+  });
+
+  it('rejects an unknown stage', () =>
+    rejects({ stage: 'qa' }, /^config: stage = "qa": expected one of dev, staging, prod$/));
+  it('rejects a negative count', () =>
+    rejects({ desiredCount: '-2' }, /^config: desiredCount = -2: expected a number of at least 1$/));
+  it('rejects a non-numeric count', () =>
+    rejects({ maxTasks: 'many' }, /^config: maxTasks = "many": expected a whole number$/));
+  it('rejects a malformed certificate ARN', () =>
+    rejects(
+      { certificateArn: 'arn:aws:acm:bad' },
+      /^config: certificateArn = "arn:aws:acm:bad": expected an ACM certificate ARN/,
+    ));
+  it('rejects a CPU size Fargate does not offer', () =>
+    rejects({ cpu: '300' }, /^config: cpu = 300: expected one of 256, 512, 1024/));
+  it('rejects a memory size Fargate does not pair with the CPU', () =>
+    rejects(
+      { cpu: '256', memoryMiB: '4096' },
+      /^config: memoryMiB = 4096: Fargate offers cpu 256 with memoryMiB 512–2048/,
+    ));
+  it('rejects minTasks above maxTasks', () =>
+    rejects(
+      { minTasks: '5', maxTasks: '2', desiredCount: '2' },
+      /^config: minTasks = 5: must not exceed maxTasks \(2\)$/,
+    ));
+  it('rejects a desired count outside min..max', () =>
+    rejects({ desiredCount: '9' }, /^config: desiredCount = 9: must lie between minTasks/));
+  it('rejects account without region', () =>
+    rejects({ account: '123456789012' }, /^config: region = \(unset\): account and region go together/));
+  it('rejects a malformed account id', () =>
+    rejects(
+      { account: '1234', region: 'eu-west-1' },
+      /^config: account = "1234": expected a 12-digit AWS account id$/,
+    ));
+  it('rejects a malformed region', () =>
+    rejects({ account: '123456789012', region: 'Mars' }, /^config: region = "Mars": expected an AWS region/));
+  it('rejects a malformed e-mail address', () =>
+    rejects(
+      { alarmEmails: 'ops@example.com,nobody' },
+      /^config: alarmEmails = \["ops@example.com","nobody"\]: expected comma-separated e-mail addresses$/,
+    ));
+  it('rejects a non-boolean flag', () =>
+    rejects({ multiAz: 'yes' }, /^config: multiAz = "yes": expected true or false$/));
+  it('rejects log retention below 30 days', () =>
+    rejects({ logRetentionDays: '14' }, /^config: logRetentionDays = 14: expected a number of at least 30$/));
+  it('rejects a retention CloudWatch Logs does not offer', () =>
+    rejects({ logRetentionDays: '45' }, /^config: logRetentionDays = 45: expected one of 30, 60, 90/));
+  it('rejects prod without deletion protection', () =>
+    rejects(
+      { stage: 'prod', deletionProtection: 'false' },
+      /^config: deletionProtection = false: must be true in prod$/,
+    ));
+  it('rejects more NAT gateways than AZs', () =>
+    rejects({ natGateways: '3' }, /^config: natGateways = 3: must not exceed maxAzs \(2\)$/));
+  it('rejects storage ceiling below the allocation', () =>
+    rejects(
+      { dbAllocatedStorageGiB: '200' },
+      /^config: dbMaxAllocatedStorageGiB = 100: must be at least dbAllocatedStorageGiB \(200\)$/,
+    ));
+  it('rejects a malformed DB instance class', () =>
+    rejects(
+      { dbInstanceClass: 't4g.small' },
+      /^config: dbInstanceClass = "t4g.small": expected an RDS instance class/,
+    ));
+  it('rejects a WAF rate limit below WAF\u2019s minimum', () =>
+    rejects({ wafRateLimit: '5' }, /^config: wafRateLimit = 5: expected a number of at least 10$/));
+  it('rejects two image sources at once', () =>
+    rejects(
+      { image: 'nginx:1', imageDirectory: '.' },
+      /^config: imageDirectory = "\.": must be unset: image is already set/,
+    ));
+  it('rejects a half-specified certificate to create', () =>
+    rejects(
+      { hostedZoneId: 'Z0123456789ABC' },
+      /^config: domainName = \(unset\): is required: creating a certificate needs/,
+    ));
+  it('rejects importing and creating a certificate at once', () =>
+    rejects(
+      {
+        certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012',
+        hostedZoneId: 'Z0123456789ABC',
+      },
+      /^config: hostedZoneId = "Z0123456789ABC": must be unset when certificateArn is given/,
+    ));
+  it('rejects a malformed image tag', () =>
+    rejects({ imageTag: 'bad tag' }, /^config: imageTag = "bad tag": expected an image tag/));
+  it('rejects an unknown key so typos do not fall back to defaults', () =>
+    rejects({ cpus: '1024' }, /^config: cpus = "1024": unknown config key \(known keys: stage, /));
+  it('ignores CDK feature flags and CDK-internal context keys', () => {
+    assert.equal(load({ '@aws-cdk/core:checkSecretUsage': true, 'aws:cdk:enable-path-metadata': true }).stage, 'dev');
+  });
+
+  it('makes the CDK app exit 2 with one line naming the key for a bad value', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bin/softfactory.ts'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ stage: 'prod', cpu: '300' }),
+        CDK_OUTDIR: '/tmp/sf-bad-config',
+      },
+    });
+    assert.equal(run.status, 2);
+    assert.equal(
+      run.stderr.trim(),
+      'config: cpu = 300: expected one of 256, 512, 1024, 2048, 4096, 8192, 16384 (Fargate CPU units)',
+    );
+  });
+});
