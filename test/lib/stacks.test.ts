@@ -129,7 +129,8 @@ describe('data', () => {
     const intoDatabase = Object.values(resourcesOf(dev.service, 'AWS::EC2::SecurityGroupIngress')).filter((r) =>
       JSON.stringify(r.Properties['GroupId']).includes('DatabaseSecurityGroup'),
     );
-    const ingress = only({ ...intoDatabase }, 'ingress into the database group');
+    assert.equal(intoDatabase.length, 1, 'exactly one ingress into the database group');
+    const ingress = intoDatabase[0]!;
     assert.equal(ingress.Properties['FromPort'], 5432);
     assert.equal(ingress.Properties['ToPort'], 5432);
     assert.deepEqual(ingress.Properties['SourceSecurityGroupId'], {
