@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import {
+  Duration,
+  aws_ec2 as ec2,
+  aws_lambda as lambda,
+  aws_lambda_nodejs as nodejs,
+  aws_logs as logs,
+  RemovalPolicy,
+  Validations,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+export interface HouseFunctionProps {
+  /** Folder under `lambda/` holding `handler.ts`. */
+  readonly entry: string;
+  /** Physical function name; fixed so the CLI and alarms can find it. */
+  readonly functionName: string;
+  readonly description: string;
+  /** Environment, typed by the handler's own env schema at the call site. */
+  readonly environment: Record<string, string>;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+  /** @default 256 MiB */
+  readonly memorySize?: number;
+  readonly logRetentionDays: number;
+  /** Run inside the VPC's private subnets. @default - outside any VPC */
+  readonly vpc?: ec2.IVpc;
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /** Async invocations: retries before the on-failure destination. @default 2 */
+  readonly retryAttempts?: number;
+  /** Files bundled next to handler.js (e.g. a CA bundle), as esbuild loader settings. @default none */
+  readonly loader?: Record<string, string>;
+}
+
+const LAMBDA_ROOT = join(__dirname, '..', '..', 'lambda');
+
+/**
+ * Our one Lambda function shape: Node.js 22 on arm64, bundled with the local esbuild (never Docker), source maps on,
+ * JSON logs to a log group with retention, and the AWS SDK v3 bundled so the code runs against the
+ * versions we tested.
+ */
+export class HouseFunction extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${props.functionName}`,
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: join(LAMBDA_ROOT, props.entry, 'handler.ts'),
+      handler: 'handler',
+      functionName: props.functionName,
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: props.timeout ?? Duration.seconds(30),
+      memorySize: props.memorySize ?? 256,
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      retryAttempts: props.retryAttempts ?? 2,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
+      securityGroups: props.securityGroups,
+      bundling: {
+        forceDockerBundling: false,
+        sourceMap: true,
+        minify: true,
+        target: 'node22',
+        format: nodejs.OutputFormat.CJS,
+        externalModules: [],
+        loader: props.loader,
+      },
+    });
+    const role = this.function.role!;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The AWS-managed basic execution policy only allows writing this function’s logs.',
+    });
+    if (props.vpc) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'The AWS-managed VPC access policy only manages this function’s network interfaces.',
+      });
+    }
+  }
+}
