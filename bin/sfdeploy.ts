@@ -5,12 +5,13 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE } from './cli/support';
 import { register as registerMigrate } from './commands/migrate';
+import { register as registerReleaseStatus } from './commands/release-status';
 import { register as registerRollback } from './commands/rollback';
 import { register as registerSmoke } from './commands/smoke';
 
 export function buildProgram(): Command {
   const program = new Command('sfdeploy')
-    .description('Operate SoftFactory on AWS: smoke checks, database migration, rollback.')
+    .description('Operate SoftFactory on AWS: smoke checks, database migration, rollback, release verification.')
     .version(require('../package.json').version as string)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerSmoke(program);
   registerMigrate(program);
   registerRollback(program);
+  registerReleaseStatus(program);
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
