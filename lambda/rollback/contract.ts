@@ -1,0 +1,103 @@
+/**
+ * The public contract of the rollback function: its name per stage, the direct-invoke (pipeline) payload, the
+ * answer it returns, and the SNS conventions the infrastructure must wire. Imported by the function, by
+ * `sfdeploy rollback` and by the CDK construct, so it depends on nothing but zod.
+ */
+import { z } from 'zod';
+import { STAGES } from '../../lib/config/stage-config';
+
+/** Stages the rollback function exists in: the stage config's list (that module depends on zod only). */
+export const ROLLBACK_STAGES = STAGES;
+export type RollbackStage = (typeof ROLLBACK_STAGES)[number];
+
+/** Physical function name, fixed so the CLI and pipelines can find it without a stack lookup. */
+export function rollbackFunctionName(stage: string): string {
+  return `softfactory-${stage}-rollback`;
+}
+
+/**
+ * ECS service-revision ARN: `arn:<partition>:ecs:<region>:<account>:service-revision/<cluster>/<service>/<id>`
+ * (Service Authorization Reference, resource type `service-revision`).
+ */
+export const SERVICE_REVISION_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service-revision\/[^/]+\/[^/]+\/[^/]+$/;
+
+/**
+ * Direct-invoke payload for pipelines and `sfdeploy rollback`. Unknown keys are rejected, so a typo such as
+ * `torevision` fails loudly instead of silently rolling back to the default revision.
+ */
+export const pipelineRequestSchema = z
+  .object({
+    action: z.literal('rollback'),
+    /** Why; appears in every notification and log line. */
+    reason: z.string().trim().min(3, 'reason must say why (at least 3 characters)').max(500),
+    /** Who or what asked (person, pipeline run URL). */
+    requestedBy: z.string().trim().min(1).max(200),
+    /** Service-revision ARN to return to; default: the revision before the last successful deployment. */
+    toRevision: z.string().regex(SERVICE_REVISION_ARN, 'toRevision must be an ECS service-revision ARN').optional(),
+    /** Decide and report the decision, change nothing. */
+    dryRun: z.boolean().optional().default(false),
+  })
+  .strict();
+export type PipelineRequest = z.infer<typeof pipelineRequestSchema>;
+
+/** What the function does or did. `satisfied`: the service already is, or is being, rolled back. */
+export const OUTCOMES = ['acted', 'would-act', 'satisfied', 'refused', 'retry-later', 'invalid', 'failed'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const decisionSchema = z.object({
+  action: z.enum(['stop-deployment', 'update-service', 'none']),
+  code: z.string(),
+  reason: z.string(),
+  incidentKey: z.string().optional(),
+  subjectDeploymentArn: z.string().optional(),
+  fromRevision: z.string().optional(),
+  toRevision: z.string().optional(),
+  fromTaskDefinition: z.string().optional(),
+  taskDefinition: z.string().optional(),
+});
+export type DecisionSummary = z.infer<typeof decisionSchema>;
+
+/** The answer to a direct invoke (and the value an SNS-triggered invocation returns, for the logs). */
+export const rollbackResultSchema = z.object({
+  outcome: z.enum(OUTCOMES),
+  dryRun: z.boolean(),
+  decision: decisionSchema.optional(),
+  /** The ECS deployment created (UpdateService) or stopped (StopServiceDeployment). */
+  serviceDeploymentArn: z.string().optional(),
+  database: z
+    .object({
+      snapshotId: z.string().optional(),
+      snapshotCreatedAt: z.string().optional(),
+      note: z.string(),
+    })
+    .optional(),
+  error: z.string().optional(),
+  issues: z.array(z.string()).optional(),
+});
+export type RollbackResult = z.infer<typeof rollbackResultSchema>;
+
+/**
+ * Every message the function publishes carries this attribute. The function is subscribed to the same topic
+ * it reports to, so without it each report would trigger the function again.
+ */
+export const OWN_MESSAGE_ATTRIBUTE = 'softfactory:origin';
+export const OWN_MESSAGE_ORIGIN = 'rollback-function';
+
+/**
+ * Filter policy for the function's subscription to the alarm topic: deliver only messages WITHOUT our origin
+ * attribute (CloudWatch alarm notifications carry no message attributes). The handler also drops its own
+ * messages, as a second line of defence.
+ */
+export const ALARM_SUBSCRIPTION_FILTER_POLICY = {
+  [OWN_MESSAGE_ATTRIBUTE]: [{ exists: false }],
+} as const;
+
+/** Example payload, shown by `sfdeploy rollback --help`. */
+export const EXAMPLE_PIPELINE_REQUEST: PipelineRequest = {
+  action: 'rollback',
+  reason: 'checkout errors after release 2025.11.26',
+  requestedBy: 'ci:deploy-pipeline#1842',
+  toRevision:
+    'arn:aws:ecs:eu-west-1:123456789012:service-revision/softfactory-prod/softfactory-prod-web/4980306466373577095',
+  dryRun: false,
+};

@@ -1,0 +1,178 @@
+/**
+ * Reads what `decide` needs from ECS and CloudWatch, through a small port so the orchestration can be tested
+ * with a fake and the SDK mapping on its own.
+ *
+ * ECS calls (API reference, 2024-10 "service deployments" release):
+ * - DescribeServices → the service's current task definition.
+ * - ListServiceDeployments (service, cluster, status filter, maxResults ≤ 100) → ServiceDeploymentBrief:
+ *   serviceDeploymentArn, status, createdAt/startedAt/finishedAt, targetServiceRevisionArn.
+ * - DescribeServiceDeployments (≤ 20 ARNs) → sourceServiceRevisions[].arn, targetServiceRevision.arn,
+ *   lifecycleStage (e.g. BAKE_TIME), stoppedAt, rollback.
+ * - DescribeServiceRevisions (≤ 20 ARNs) → taskDefinition. Revisions created before 2024-10-25 come back as
+ *   `failures` (reason MISSING); their task definition stays unknown.
+ */
+import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeServiceDeploymentsCommand,
+  DescribeServiceRevisionsCommand,
+  DescribeServicesCommand,
+  type ECSClient,
+  ListServiceDeploymentsCommand,
+  type ServiceDeployment,
+  type ServiceDeploymentBrief,
+  type ServiceDeploymentStatus,
+} from '@aws-sdk/client-ecs';
+import type { AlarmStateValue, DeploymentView, RevisionRef, ServiceState, Trigger } from './decide';
+
+export interface ServiceSummary {
+  readonly taskDefinition?: string | undefined;
+  readonly currentServiceDeployment?: string | undefined;
+}
+
+export interface RevisionSummary {
+  readonly arn: string;
+  readonly serviceArn?: string | undefined;
+  readonly taskDefinition?: string | undefined;
+}
+
+/** Read-only view of ECS and CloudWatch for one service. */
+export interface StatePort {
+  describeService(): Promise<ServiceSummary>;
+  listDeployments(status?: readonly ServiceDeploymentStatus[]): Promise<ServiceDeploymentBrief[]>;
+  describeDeployments(arns: readonly string[]): Promise<ServiceDeployment[]>;
+  describeRevisions(arns: readonly string[]): Promise<RevisionSummary[]>;
+  alarmState(alarmName: string): Promise<AlarmStateValue | 'MISSING'>;
+}
+
+/** How many recent deployments to look at; two successful ones are all a rollback needs. */
+const HISTORY = 20;
+/** ECS limit for DescribeServiceDeployments and DescribeServiceRevisions. */
+const DESCRIBE_BATCH = 20;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function sdkStatePort(
+  ecs: ECSClient,
+  cloudwatch: CloudWatchClient,
+  target: { readonly clusterArn: string; readonly serviceArn: string },
+): StatePort {
+  return {
+    async describeService() {
+      const out = await ecs.send(
+        new DescribeServicesCommand({ cluster: target.clusterArn, services: [target.serviceArn] }),
+      );
+      const service = out.services?.find((s) => s.serviceArn === target.serviceArn) ?? out.services?.[0];
+      if (!service) {
+        const why = out.failures?.map((f) => `${f.arn ?? ''} ${f.reason ?? ''}`.trim()).join('; ') || 'not returned';
+        throw new Error(`DescribeServices: ${target.serviceArn}: ${why}`);
+      }
+      return { taskDefinition: service.taskDefinition, currentServiceDeployment: service.currentServiceDeployment };
+    },
+    async listDeployments(status) {
+      const out = await ecs.send(
+        new ListServiceDeploymentsCommand({
+          cluster: target.clusterArn,
+          service: target.serviceArn,
+          maxResults: HISTORY,
+          ...(status ? { status: [...status] } : {}),
+        }),
+      );
+      return out.serviceDeployments ?? [];
+    },
+    async describeDeployments(arns) {
+      const found: ServiceDeployment[] = [];
+      for (const batch of chunks(arns, DESCRIBE_BATCH)) {
+        const out = await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: batch }));
+        found.push(...(out.serviceDeployments ?? []));
+      }
+      return found;
+    },
+    async describeRevisions(arns) {
+      const found: RevisionSummary[] = [];
+      for (const batch of chunks(arns, DESCRIBE_BATCH)) {
+        const out = await ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: batch }));
+        for (const r of out.serviceRevisions ?? []) {
+          if (r.serviceRevisionArn)
+            found.push({ arn: r.serviceRevisionArn, serviceArn: r.serviceArn, taskDefinition: r.taskDefinition });
+        }
+      }
+      return found;
+    },
+    async alarmState(alarmName) {
+      // Metric alarms only (the default AlarmTypes): composite alarms would need DescribeAlarms on "*".
+      const out = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }));
+      const alarm = out.MetricAlarms?.find((a) => a.AlarmName === alarmName);
+      const value = alarm?.StateValue;
+      return value === 'OK' || value === 'ALARM' || value === 'INSUFFICIENT_DATA' ? value : 'MISSING';
+    },
+  };
+}
+
+/** Everything `decide` needs about the service, read fresh (call it while holding the service lock). */
+export async function gatherServiceState(port: StatePort, trigger: Trigger): Promise<ServiceState & ServiceSummary> {
+  const service = await port.describeService();
+  // Two views: the newest deployments whatever their status (is one in flight? how did the latest end?) and
+  // the newest successful ones (what ran before?). A page of failures must not hide the last good revision.
+  const [recent, successful] = await Promise.all([port.listDeployments(), port.listDeployments(['SUCCESSFUL'])]);
+  const briefs = new Map<string, ServiceDeploymentBrief>();
+  for (const b of [...recent, ...successful]) {
+    if (b.serviceDeploymentArn && !briefs.has(b.serviceDeploymentArn)) briefs.set(b.serviceDeploymentArn, b);
+  }
+  const time = (b: ServiceDeploymentBrief) => (b.createdAt ?? b.startedAt ?? new Date(0)).getTime();
+  const ordered = [...briefs.values()].sort((a, b) => time(b) - time(a)).slice(0, HISTORY);
+
+  const details = new Map<string, ServiceDeployment>();
+  const toDescribe = ordered.slice(0, 10).map((b) => b.serviceDeploymentArn!);
+  if (toDescribe.length > 0) {
+    for (const d of await port.describeDeployments(toDescribe)) {
+      if (d.serviceDeploymentArn) details.set(d.serviceDeploymentArn, d);
+    }
+  }
+
+  const revisionArns = new Set<string>();
+  for (const b of ordered) {
+    if (b.targetServiceRevisionArn) revisionArns.add(b.targetServiceRevisionArn);
+    for (const s of details.get(b.serviceDeploymentArn!)?.sourceServiceRevisions ?? [])
+      if (s.arn) revisionArns.add(s.arn);
+  }
+  if (trigger.kind === 'pipeline' && trigger.toRevision) revisionArns.add(trigger.toRevision);
+  const revisions = new Map<string, RevisionSummary>();
+  if (revisionArns.size > 0) {
+    for (const r of await port.describeRevisions([...revisionArns])) revisions.set(r.arn, r);
+  }
+  const ref = (arn: string): RevisionRef => ({ arn, taskDefinition: revisions.get(arn)?.taskDefinition });
+
+  const deployments: DeploymentView[] = ordered.map((b) => {
+    const d = details.get(b.serviceDeploymentArn!);
+    const target = b.targetServiceRevisionArn ?? d?.targetServiceRevision?.arn;
+    return {
+      arn: b.serviceDeploymentArn!,
+      status: d?.status ?? b.status ?? 'UNKNOWN',
+      createdAt: b.createdAt ?? d?.createdAt,
+      startedAt: b.startedAt ?? d?.startedAt,
+      finishedAt: b.finishedAt ?? d?.finishedAt,
+      stoppedAt: d?.stoppedAt,
+      lifecycleStage: d?.lifecycleStage,
+      targetRevisionArn: target,
+      targetTaskDefinition: target ? revisions.get(target)?.taskDefinition : undefined,
+      sources: (d?.sourceServiceRevisions ?? []).flatMap((s) => (s.arn ? [ref(s.arn)] : [])),
+    };
+  });
+
+  const requested = trigger.kind === 'pipeline' && trigger.toRevision ? revisions.get(trigger.toRevision) : undefined;
+  return {
+    taskDefinition: service.taskDefinition,
+    currentServiceDeployment: service.currentServiceDeployment,
+    runningTaskDefinition: service.taskDefinition,
+    deployments,
+    alarmState: trigger.kind === 'alarm' ? await port.alarmState(trigger.alarmName) : undefined,
+    requestedRevision:
+      trigger.kind === 'pipeline' && trigger.toRevision
+        ? { arn: trigger.toRevision, serviceArn: requested?.serviceArn, taskDefinition: requested?.taskDefinition }
+        : undefined,
+  };
+}

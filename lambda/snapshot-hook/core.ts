@@ -1,0 +1,321 @@
+/**
+ * PRE_SCALE_UP lifecycle hook: a manual RDS snapshot before ECS starts the new revision.
+ *
+ * First call: CreateDBSnapshot (tagged with the deployment) → IN_PROGRESS with the snapshot id in hookDetails.
+ * Later calls (ECS re-invokes after callBackDelay with those hookDetails): DescribeDBSnapshots →
+ * creating: IN_PROGRESS; available: prune our old snapshots, SUCCEEDED; failed: FAILED with the reason.
+ * At-least-once: a re-invocation without our hookDetails finds the snapshot already made for this execution by
+ * its tag and reuses it. Pruning keeps the newest N of OUR snapshots (prefix + tags) and never touches others.
+ *
+ * The database is never restored automatically; `newestPredeploySnapshot` lets the rollback function name the
+ * snapshot a person would restore.
+ */
+import { isRollback, type LifecycleHookEvent, type LifecycleHookResponse } from '../shared/lifecycle-hook';
+
+export const PREDEPLOY_TAG = 'softfactory:predeploy';
+export const STAGE_TAG = 'softfactory:stage';
+export const DEPLOYMENT_TAG = 'softfactory:service-deployment';
+export const REVISION_TAG = 'softfactory:service-revision';
+export const EXECUTION_TAG = 'softfactory:execution-id';
+
+export interface SnapshotInfo {
+  readonly id: string;
+  /** RDS DBSnapshot.Status: creating, available, failed, … */
+  readonly status: string;
+  readonly createdAt?: Date | undefined;
+  readonly percentProgress?: number | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** RDS, narrowed to one instance's manual snapshots. */
+export interface SnapshotPort {
+  create(id: string, tags: Readonly<Record<string, string>>): Promise<SnapshotInfo>;
+  /** undefined when the snapshot does not exist. */
+  describe(id: string): Promise<SnapshotInfo | undefined>;
+  /** Manual snapshots of the configured instance, with their tags. */
+  listManual(): Promise<SnapshotInfo[]>;
+  delete(id: string): Promise<void>;
+}
+
+export interface SnapshotHookConfig {
+  readonly stage: string;
+  readonly dbInstanceId: string;
+  readonly prefix: string;
+  /** Keep this many of our snapshots (the new one included). */
+  readonly retain: number;
+  readonly callbackDelaySeconds: number;
+  /** Give up (FAILED) when the snapshot is not available this long after it was requested. */
+  readonly maxWaitMinutes: number;
+  /** Retries of a CreateDBSnapshot refused for a transient reason (instance busy, throttled). */
+  readonly maxCreateAttempts: number;
+}
+
+export interface HookLog {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+}
+
+// -------------------------------------------------------------------------------------------- pure helpers
+
+/** `sf-prod-predeploy-<12 chars of the execution>-<UTC yyyymmddhhmmss>`; always a valid RDS identifier. */
+export function snapshotIdFor(prefix: string, executionId: string, now: Date): string {
+  const short =
+    executionId
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(-12) || 'deployment';
+  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `${prefix}-${short}-${stamp}`;
+}
+
+/** RDS DBSnapshotIdentifier rules: 1–255 letters, digits, hyphens; starts with a letter; no `--`; no trailing `-`. */
+export function isValidSnapshotId(id: string): boolean {
+  return id.length <= 255 && /^[A-Za-z](?:[A-Za-z0-9]|-(?!-))*$/.test(id) && !id.endsWith('-');
+}
+
+/** Ours = made by this hook for this stage: the identifier prefix AND both tags. Anything else is never touched. */
+export function isOurSnapshot(s: SnapshotInfo, scope: { readonly stage: string; readonly prefix: string }): boolean {
+  return s.id.startsWith(`${scope.prefix}-`) && s.tags[PREDEPLOY_TAG] === 'true' && s.tags[STAGE_TAG] === scope.stage;
+}
+
+function newestFirst(snapshots: readonly SnapshotInfo[]): SnapshotInfo[] {
+  return [...snapshots].sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
+}
+
+/** Our snapshots beyond the newest `retain` available ones. Snapshots still being created are never selected. */
+export function selectForPruning(
+  snapshots: readonly SnapshotInfo[],
+  scope: { readonly stage: string; readonly prefix: string; readonly retain: number },
+  protect: readonly string[] = [],
+): SnapshotInfo[] {
+  const ours = newestFirst(snapshots.filter((s) => isOurSnapshot(s, scope) && s.status === 'available'));
+  return ours.slice(Math.max(0, scope.retain)).filter((s) => !protect.includes(s.id));
+}
+
+/**
+ * The snapshot to name in a rollback notification: the available pre-deploy snapshot taken for the revision
+ * being rolled back if there is one, else the newest available pre-deploy snapshot.
+ */
+export function newestPredeploySnapshot(
+  snapshots: readonly SnapshotInfo[],
+  scope: { readonly stage: string; readonly prefix: string; readonly revisionArn?: string | undefined },
+): SnapshotInfo | undefined {
+  const ours = newestFirst(snapshots.filter((s) => isOurSnapshot(s, scope) && s.status === 'available'));
+  return (scope.revisionArn ? ours.find((s) => s.tags[REVISION_TAG] === scope.revisionArn) : undefined) ?? ours[0];
+}
+
+const IN_PROGRESS_STATUSES = ['creating', 'pending', 'copying', 'backing-up'];
+const FAILED_STATUSES = ['failed', 'error', 'deleting', 'deleted', 'incompatible-restore', 'incompatible-parameters'];
+
+type Progress = { kind: 'available' } | { kind: 'waiting' } | { kind: 'failed'; reason: string };
+
+export function snapshotProgress(s: SnapshotInfo): Progress {
+  if (s.status === 'available') return { kind: 'available' };
+  if (IN_PROGRESS_STATUSES.includes(s.status)) return { kind: 'waiting' };
+  if (FAILED_STATUSES.includes(s.status)) return { kind: 'failed', reason: `snapshot ${s.id} is ${s.status}` };
+  // An unfamiliar status: keep waiting; the max wait turns a stuck snapshot into FAILED.
+  return { kind: 'waiting' };
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Worth another try later: throttling, 5xx, network. Client mistakes (access, validation) are not. */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const meta = error as Error & { $fault?: string; $retryable?: unknown };
+  if (/Throttl|TooManyRequests|RequestLimitExceeded/.test(error.name)) return true;
+  if (meta.$fault === 'server' || meta.$retryable) return true;
+  return ['TimeoutError', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'NetworkingError'].includes(error.name);
+}
+
+// -------------------------------------------------------------------------------------------- the hook
+
+interface OurDetails {
+  snapshotId?: string;
+  snapshotRequestedAt?: string;
+  createAttempts?: number;
+}
+
+function readDetails(details: Record<string, unknown> | null | undefined): OurDetails {
+  const d = details ?? {};
+  return {
+    snapshotId: typeof d['snapshotId'] === 'string' ? d['snapshotId'] : undefined,
+    snapshotRequestedAt: typeof d['snapshotRequestedAt'] === 'string' ? d['snapshotRequestedAt'] : undefined,
+    createAttempts: typeof d['createAttempts'] === 'number' ? d['createAttempts'] : undefined,
+  };
+}
+
+export async function handleSnapshotHook(
+  event: LifecycleHookEvent,
+  config: SnapshotHookConfig,
+  port: SnapshotPort,
+  now: Date,
+  log: HookLog,
+): Promise<LifecycleHookResponse> {
+  const incoming = event.hookDetails ?? {};
+  const ours = readDetails(incoming);
+  const answer = (
+    hookStatus: LifecycleHookResponse['hookStatus'],
+    details: OurDetails & { reason?: string },
+  ): LifecycleHookResponse => ({
+    hookStatus,
+    ...(hookStatus === 'IN_PROGRESS' ? { callBackDelay: config.callbackDelaySeconds } : {}),
+    hookDetails: { ...incoming, ...details },
+  });
+  const context = {
+    executionId: event.executionId,
+    stage: event.lifecycleStage,
+    revision: event.executionDetails.targetServiceRevisionArn,
+  };
+
+  if (event.lifecycleStage !== 'PRE_SCALE_UP') {
+    // Mis-wired hook: a snapshot belongs before scale-up only. Never block a deployment over wiring.
+    log.warn('snapshot hook invoked outside PRE_SCALE_UP; nothing to do', context);
+    return { hookStatus: 'SUCCEEDED' };
+  }
+  if (isRollback(event)) {
+    // ECS documents hooks during rollback only for the traffic-shift stages; answer at once if it ever happens.
+    log.info('rollback in progress; not taking a snapshot', context);
+    return { hookStatus: 'SUCCEEDED' };
+  }
+
+  let snapshot: SnapshotInfo | undefined;
+  let requestedAt = ours.snapshotRequestedAt ?? now.toISOString();
+  if (ours.snapshotId) {
+    try {
+      snapshot = await port.describe(ours.snapshotId);
+    } catch (error) {
+      if (isTransient(error)) {
+        log.warn('could not read snapshot status; will ask again', {
+          ...context,
+          snapshotId: ours.snapshotId,
+          error: errorText(error),
+        });
+        return answer('IN_PROGRESS', ours);
+      }
+      return fail(`cannot read snapshot ${ours.snapshotId}: ${errorText(error)}`);
+    }
+    if (!snapshot) return fail(`snapshot ${ours.snapshotId} no longer exists`);
+  } else {
+    // At-least-once delivery: a snapshot may already exist for this execution (first answer lost).
+    let existing: SnapshotInfo | undefined;
+    try {
+      existing = (await port.listManual()).find(
+        (s) =>
+          s.tags[EXECUTION_TAG] === event.executionId &&
+          isOurSnapshot(s, { stage: config.stage, prefix: config.prefix }),
+      );
+    } catch (error) {
+      // Only an optimisation: without the list we create a new snapshot, which is safe.
+      log.warn('could not look for an earlier snapshot of this execution', { ...context, error: errorText(error) });
+    }
+    if (existing) {
+      log.info('reusing the snapshot already taken for this execution', { ...context, snapshotId: existing.id });
+      snapshot = existing;
+      requestedAt = existing.createdAt?.toISOString() ?? requestedAt;
+    } else {
+      const created = await create();
+      if ('response' in created) return created.response;
+      snapshot = created.snapshot;
+    }
+  }
+
+  const progress = snapshotProgress(snapshot);
+  const details: OurDetails = { snapshotId: snapshot.id, snapshotRequestedAt: requestedAt };
+  if (progress.kind === 'failed') return fail(progress.reason, details);
+  if (progress.kind === 'waiting') {
+    const waited = (now.getTime() - Date.parse(requestedAt)) / 60_000;
+    if (waited > config.maxWaitMinutes) {
+      return fail(
+        `snapshot ${snapshot.id} is still ${snapshot.status} after ${Math.round(waited)} min (limit ${config.maxWaitMinutes})`,
+        details,
+      );
+    }
+    log.info('snapshot not available yet', {
+      ...context,
+      snapshotId: snapshot.id,
+      status: snapshot.status,
+      percent: snapshot.percentProgress,
+    });
+    return answer('IN_PROGRESS', details);
+  }
+
+  await prune(snapshot.id);
+  log.info('pre-deploy snapshot available', { ...context, snapshotId: snapshot.id });
+  return answer('SUCCEEDED', details);
+
+  function fail(reason: string, details: OurDetails = ours): LifecycleHookResponse {
+    log.warn('pre-deploy snapshot failed; the deployment will roll back', { ...context, reason });
+    return answer('FAILED', { ...details, reason });
+  }
+
+  async function create(): Promise<{ snapshot: SnapshotInfo } | { response: LifecycleHookResponse }> {
+    const id = snapshotIdFor(config.prefix, event.executionId, now);
+    const deployment =
+      event.resourceArn && /:service-deployment\//.test(event.resourceArn) ? event.resourceArn : event.executionId;
+    const tags = {
+      [PREDEPLOY_TAG]: 'true',
+      [STAGE_TAG]: config.stage,
+      [DEPLOYMENT_TAG]: deployment,
+      [REVISION_TAG]: event.executionDetails.targetServiceRevisionArn,
+      [EXECUTION_TAG]: event.executionId,
+    };
+    const attempts = (ours.createAttempts ?? 0) + 1;
+    try {
+      const snap = await port.create(id, tags);
+      log.info('pre-deploy snapshot requested', { ...context, snapshotId: id, dbInstanceId: config.dbInstanceId });
+      return { snapshot: snap };
+    } catch (error) {
+      const name = errorName(error);
+      if (name === 'DBSnapshotAlreadyExistsFault') {
+        const again = await port.describe(id);
+        if (again) return { snapshot: again };
+      }
+      const busy = name === 'InvalidDBInstanceStateFault' || isTransient(error);
+      if (busy && attempts < config.maxCreateAttempts) {
+        log.warn('RDS refused the snapshot for now; will retry', {
+          ...context,
+          attempt: attempts,
+          error: errorText(error),
+        });
+        return { response: answer('IN_PROGRESS', { createAttempts: attempts }) };
+      }
+      const why =
+        name === 'SnapshotQuotaExceededFault'
+          ? 'the account reached its manual snapshot quota; delete old manual snapshots or raise the quota'
+          : errorText(error);
+      return {
+        response: fail(`CreateDBSnapshot for ${config.dbInstanceId} failed after ${attempts} attempt(s): ${why}`, {
+          createAttempts: attempts,
+        }),
+      };
+    }
+  }
+
+  async function prune(keep: string): Promise<void> {
+    try {
+      const victims = selectForPruning(
+        await port.listManual(),
+        { stage: config.stage, prefix: config.prefix, retain: config.retain },
+        [keep],
+      );
+      for (const victim of victims) {
+        try {
+          await port.delete(victim.id);
+          log.info('pruned old pre-deploy snapshot', { snapshotId: victim.id });
+        } catch (error) {
+          log.warn('could not prune snapshot; leaving it', { snapshotId: victim.id, error: errorText(error) });
+        }
+      }
+    } catch (error) {
+      // Pruning is housekeeping: a failure must not fail the deployment.
+      log.warn('could not list snapshots for pruning', { error: errorText(error) });
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * ECS PRE_SCALE_UP lifecycle hook → pre-deploy RDS snapshot. Thin adapter: validate env and event, build the
+ * RDS client, call the core, return its answer. Invoked synchronously by ECS; a thrown error rolls the
+ * deployment back, so every expected failure is answered as FAILED with a reason instead.
+ */
+import { RDSClient } from '@aws-sdk/client-rds';
+import { powertoolsLog } from '../rollback/log';
+import { type LifecycleHookResponse, lifecycleHookEventSchema } from '../shared/lifecycle-hook';
+import { type HookLog, handleSnapshotHook, type SnapshotHookConfig, type SnapshotPort } from './core';
+import { loadSnapshotHookConfig } from './env';
+import { rdsSnapshotPort } from './rds-port';
+
+export interface SnapshotHookDeps {
+  readonly env?: Record<string, string | undefined>;
+  readonly rds?: RDSClient;
+  readonly port?: SnapshotPort;
+  readonly now?: () => Date;
+  readonly log?: HookLog;
+}
+
+export function createSnapshotHookHandler(deps: SnapshotHookDeps = {}) {
+  let config: SnapshotHookConfig | undefined;
+  let port: SnapshotPort | undefined;
+  const log: HookLog = deps.log ?? powertoolsLog('softfactory-snapshot-hook');
+  return async (event: unknown): Promise<LifecycleHookResponse> => {
+    config ??= loadSnapshotHookConfig(deps.env ?? process.env);
+    port ??= deps.port ?? rdsSnapshotPort(deps.rds ?? new RDSClient({ maxAttempts: 3 }), config.dbInstanceId);
+    const parsed = lifecycleHookEventSchema.safeParse(event);
+    if (!parsed.success) {
+      const reason = `not an ECS lifecycle hook event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
+      log.warn('invalid hook event', { reason });
+      return { hookStatus: 'FAILED', hookDetails: { reason } };
+    }
+    return handleSnapshotHook(parsed.data, config, port, (deps.now ?? (() => new Date()))(), log);
+  };
+}
+
+export const handler = createSnapshotHookHandler();
