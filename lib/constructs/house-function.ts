@@ -3,8 +3,8 @@ import {
   Duration,
   aws_ec2 as ec2,
   aws_lambda as lambda,
-  aws_lambda_nodejs as nodejs,
   aws_logs as logs,
+  aws_lambda_nodejs as nodejs,
   RemovalPolicy,
   Validations,
 } from 'aws-cdk-lib';
@@ -28,6 +28,10 @@ export interface HouseFunctionProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** Async invocations: retries before the on-failure destination. @default 2 */
   readonly retryAttempts?: number;
+  /** Where failed asynchronous invocations go after the retries. @default none */
+  readonly onFailure?: lambda.IDestination;
+  /** @default unreserved */
+  readonly reservedConcurrentExecutions?: number;
   /** Files bundled next to handler.js (e.g. a CA bundle), as esbuild loader settings. @default none */
   readonly loader?: Record<string, string>;
 }
@@ -63,6 +67,8 @@ export class HouseFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       retryAttempts: props.retryAttempts ?? 2,
+      onFailure: props.onFailure,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       vpc: props.vpc,
       vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
       securityGroups: props.securityGroups,

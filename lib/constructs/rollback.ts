@@ -1,0 +1,218 @@
+import {
+  ArnFormat,
+  aws_cloudwatch as cloudwatch,
+  aws_cloudwatch_actions as cwActions,
+  Duration,
+  aws_lambda_destinations as destinations,
+  aws_dynamodb as dynamodb,
+  aws_iam as iam,
+  type aws_kms as kms,
+  RemovalPolicy,
+  type aws_rds as rds,
+  Stack,
+  aws_sns as sns,
+  aws_sqs as sqs,
+  aws_sns_subscriptions as subscriptions,
+  Validations,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { OWN_MESSAGE_ATTRIBUTE, rollbackFunctionName } from '../../lambda/rollback/contract';
+import { ROLLBACK_FUNCTION_TIMEOUT_SECONDS, rollbackEnvironment } from '../../lambda/rollback/env';
+import type { Stage } from '../config/stage-config';
+import { HouseFunction } from './house-function';
+import type { WebService } from './web-service';
+
+export interface RollbackProps {
+  readonly stage: Stage;
+  readonly web: WebService;
+  /** The stage's notification topic: the function listens to its alarm notifications and reports there. */
+  readonly topic: sns.ITopic;
+  /** The topic's customer-managed key (publishing needs it). */
+  readonly topicKey: kms.IKey;
+  /** Alarms whose ALARM transition may roll back a completed deployment. */
+  readonly rollbackAlarmNames: readonly string[];
+  readonly database: rds.IDatabaseInstance;
+  readonly snapshotPrefix: string;
+  readonly watchWindowMinutes: number;
+  readonly cooldownMinutes: number;
+  readonly logRetentionDays: number;
+}
+
+/**
+ * Automated rollback after a deployment completed: a function subscribed to the alarm topic (and invocable by a
+ * pipeline or `sfdeploy rollback`) that returns the service to its previous revision, at most once per incident.
+ * Owns its lock table, its dead-letter queues and the alarm on them. Its IAM is scoped to this stage's cluster,
+ * service, task roles, alarms, table and topic.
+ */
+export class Rollback extends Construct {
+  public readonly function: HouseFunction;
+  public readonly lockTable: dynamodb.Table;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: RollbackProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { service, cluster, taskDefinition } = props.web;
+
+    this.lockTable = new dynamodb.Table(this, 'Locks', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Failed asynchronous invocations (after Lambda's own retries) and undeliverable SNS messages land here.
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the rollback function and its subscription.',
+    });
+
+    this.function = new HouseFunction(this, 'Function', {
+      entry: 'rollback',
+      functionName: rollbackFunctionName(props.stage),
+      description: 'Rolls the service back on rollback-alarm notifications or a pipeline request, once per incident',
+      environment: rollbackEnvironment({
+        stage: props.stage,
+        clusterArn: cluster.clusterArn,
+        serviceArn: service.serviceArn,
+        taskFamily: taskDefinition.family,
+        rollbackAlarmNames: [...props.rollbackAlarmNames],
+        lockTableName: this.lockTable.tableName,
+        topicArn: props.topic.topicArn,
+        dbInstanceId: props.database.instanceIdentifier,
+        snapshotPrefix: props.snapshotPrefix,
+        watchWindowMinutes: props.watchWindowMinutes,
+        cooldownMinutes: props.cooldownMinutes,
+      }),
+      timeout: Duration.seconds(ROLLBACK_FUNCTION_TIMEOUT_SECONDS),
+      logRetentionDays: props.logRetentionDays,
+      retryAttempts: 2,
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      // One incident must produce one ECS change: the lock serializes, and so does a single instance.
+      reservedConcurrentExecutions: 5,
+    });
+    const fn = this.function.function;
+
+    props.topic.addSubscription(
+      new subscriptions.LambdaSubscription(fn, {
+        // The function reports to the topic it listens on; its own messages carry this attribute.
+        filterPolicy: { [OWN_MESSAGE_ATTRIBUTE]: sns.SubscriptionFilter.notExistsFilter() },
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    );
+
+    this.lockTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    props.topic.grantPublish(fn);
+    props.topicKey.grant(fn, 'kms:GenerateDataKey*', 'kms:Decrypt');
+
+    const ecsArn = (resource: string, name: string) =>
+      stack.formatArn({ service: 'ecs', resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const path = `${cluster.clusterName}/${service.serviceName}`;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadThisServicesDeployments',
+        actions: [
+          'ecs:ListServiceDeployments',
+          'ecs:DescribeServiceDeployments',
+          'ecs:DescribeServiceRevisions',
+          'ecs:DescribeServices',
+        ],
+        resources: [
+          service.serviceArn,
+          ecsArn('service-deployment', `${path}/*`),
+          ecsArn('service-revision', `${path}/*`),
+        ],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'StopThisServicesDeployments',
+        actions: ['ecs:StopServiceDeployment'],
+        resources: [service.serviceArn, ecsArn('service-deployment', `${path}/*`)],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'UpdateThisServiceToItsOwnFamily',
+        actions: ['ecs:UpdateService'],
+        resources: [service.serviceArn],
+        conditions: {
+          ArnLike: { 'ecs:task-definition': ecsArn('task-definition', `${taskDefinition.family}:*`) },
+        },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PassOnlyThisServicesTaskRoles',
+        actions: ['iam:PassRole'],
+        resources: [taskDefinition.taskRole.roleArn, taskDefinition.obtainExecutionRole().roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOnlyTheRollbackAlarms',
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: props.rollbackAlarmNames.map((name) =>
+          stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: name,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'FindThePreDeploySnapshot',
+        actions: ['rds:DescribeDBSnapshots'],
+        resources: [
+          stack.formatArn({
+            service: 'rds',
+            resource: 'db',
+            resourceName: props.database.instanceIdentifier,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+          stack.formatArn({
+            service: 'rds',
+            resource: 'snapshot',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    Validations.of(fn.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:*]',
+      reason: 'rds:DescribeDBSnapshots is read-only; filtering by instance happens in the call (DBInstanceIdentifier).',
+    });
+
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmName: `softfactory-${props.stage}-rollback-dead-letters`,
+      alarmDescription:
+        'A rollback trigger could not be processed (ECS/DynamoDB errors after retries, or an undeliverable alarm ' +
+        'notification). First response: read the message in the dead-letter queue and the function logs, then run ' +
+        '`sfdeploy rollback --stage <stage> --reason …` by hand if the service still needs it.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLetterAlarm.addAlarmAction(new cwActions.SnsAction(props.topic));
+    this.deadLetterAlarm.addOkAction(new cwActions.SnsAction(props.topic));
+  }
+}
