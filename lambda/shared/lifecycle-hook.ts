@@ -13,6 +13,7 @@ export const LIFECYCLE_STAGES = [
   'POST_SCALE_UP',
   'TEST_TRAFFIC_SHIFT',
   'POST_TEST_TRAFFIC_SHIFT',
+  'PRE_PRODUCTION_TRAFFIC_SHIFT',
   'PRODUCTION_TRAFFIC_SHIFT',
   'POST_PRODUCTION_TRAFFIC_SHIFT',
 ] as const;
@@ -45,19 +46,31 @@ export interface LifecycleHookResponse {
   readonly hookDetails?: Record<string, unknown>;
 }
 
+type Weights = Record<string, number>;
+/** Which weight map shows the rollback picture at each stage; stages not listed never show it. */
+const ROLLBACK_WEIGHTS = new Map<string, 'test' | 'production'>([
+  ['TEST_TRAFFIC_SHIFT', 'test'],
+  ['POST_TEST_TRAFFIC_SHIFT', 'test'],
+  ['PRODUCTION_TRAFFIC_SHIFT', 'production'],
+  ['POST_PRODUCTION_TRAFFIC_SHIFT', 'production'],
+]);
+
 /**
- * True when ECS is rolling back: after a traffic shift, the revision this deployment targets carries no
- * traffic on the listener that just shifted (test weights for test stages, production weights for production
- * stages). Hooks must not block a rollback: they answer SUCCEEDED at once.
+ * True when ECS is rolling back. There is no ROLLBACK stage: ECS re-invokes the recurring TEST_TRAFFIC_SHIFT /
+ * PRODUCTION_TRAFFIC_SHIFT hooks with the weights shifting back, i.e. the revision this deployment targets at
+ * 0 % while another revision carries the traffic (AWS docs, "Lifecycle hooks during rollback"). Hooks must not
+ * block a rollback: they answer SUCCEEDED at once.
+ *
+ * Only the weights of the listener the stage shifts are consulted. PRE_PRODUCTION_TRAFFIC_SHIFT is excluded on
+ * purpose: before every forward shift it legitimately reports the target at 0 % and the old revision at 100 %,
+ * which is exactly the rollback picture. The POST_* stages arrive with empty weight maps (nothing to judge).
  */
 export function isRollback(event: LifecycleHookEvent): boolean {
   const { testTrafficWeights, productionTrafficWeights, targetServiceRevisionArn } = event.executionDetails;
-  const stage = event.lifecycleStage;
-  const shifted = stage.includes('PRODUCTION')
-    ? productionTrafficWeights
-    : stage.includes('TEST')
-      ? testTrafficWeights
-      : {};
-  if (Object.keys(shifted).length === 0) return false;
-  return (shifted[targetServiceRevisionArn] ?? 0) === 0;
+  const listener = ROLLBACK_WEIGHTS.get(event.lifecycleStage);
+  const shifted: Weights =
+    listener === 'test' ? testTrafficWeights : listener === 'production' ? productionTrafficWeights : {};
+  const others = Object.entries(shifted).filter(([arn]) => arn !== targetServiceRevisionArn);
+  if (others.length === 0) return false;
+  return (shifted[targetServiceRevisionArn] ?? 0) === 0 && others.some(([, weight]) => weight > 0);
 }

@@ -1,0 +1,77 @@
+/**
+ * The smoke hook's environment: one schema shared by the handler (which validates it at run time) and the CDK
+ * construct (which types the function's `environment` from `SmokeEnvironment`), so the two cannot drift.
+ * Every value is a string in Lambda's environment; numbers are parsed here.
+ */
+import { z } from 'zod';
+
+/** Metric names and dimensions the handler emits, for alarms and dashboards to reference. */
+export const SMOKE_METRICS = {
+  defaultNamespace: 'SoftFactory/Smoke',
+  checksFailed: 'ChecksFailed',
+  suiteDurationMs: 'SuiteDurationMs',
+  /** Dimension names; values are the STAGE variable and `test` | `production`. */
+  dimensions: ['Stage', 'Phase'],
+} as const;
+
+const url = (name: string) =>
+  z.url({
+    protocol: /^https?$/,
+    error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be an http(s) URL`),
+  });
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `${name} must be a whole number` })
+    .transform(Number)
+    .pipe(
+      z
+        .int()
+        .min(min, { error: `${name} must be at least ${min}` })
+        .max(max, { error: `${name} must be at most ${max}` }),
+    )
+    .optional()
+    .transform((value) => value ?? fallback);
+
+export const smokeEnvSchema = z.object({
+  /** Public URL, smoked at POST_PRODUCTION_TRAFFIC_SHIFT. */
+  PRODUCTION_URL: url('PRODUCTION_URL'),
+  /** Green through the test listener rule, smoked at POST_TEST_TRAFFIC_SHIFT. */
+  TEST_URL: url('TEST_URL'),
+  /** Secrets Manager secret holding the smoke user's bearer token (plain string or JSON `{"token": "..."}`). */
+  TOKEN_SECRET_ARN: z.string().startsWith('arn:', { error: 'TOKEN_SECRET_ARN must be an ARN' }).optional(),
+  /** SNS topic told about failures; optional. */
+  TOPIC_ARN: z.string().startsWith('arn:', { error: 'TOPIC_ARN must be an ARN' }).optional(),
+  METRICS_NAMESPACE: z.string().min(1).default(SMOKE_METRICS.defaultNamespace),
+  /** dev | staging | prod: the Stage metric dimension and the notification's subject. */
+  STAGE: z.string({ error: 'STAGE is required' }).min(1, { error: 'STAGE is required' }),
+  /** Invocations per hook execution before transient failures become FAILED (1 = no second chance). */
+  MAX_ATTEMPTS: integer('MAX_ATTEMPTS', 1, 20, 5),
+  /** Seconds between IN_PROGRESS re-invocations. */
+  CALLBACK_DELAY_SECONDS: integer('CALLBACK_DELAY_SECONDS', 1, 900, 30),
+  CHECK_TIMEOUT_MS: integer('CHECK_TIMEOUT_MS', 100, 60_000, 5_000),
+  /** Must stay below the function timeout, with room for the secret read and the notification. */
+  SUITE_TIMEOUT_MS: integer('SUITE_TIMEOUT_MS', 100, 600_000, 60_000),
+  MAX_BODY_BYTES: integer('MAX_BODY_BYTES', 1_024, 50 * 1_048_576, 1_048_576),
+});
+
+export type SmokeEnv = z.output<typeof smokeEnvSchema>;
+/** What the CDK construct passes as the function's environment. */
+export type SmokeEnvironment = z.input<typeof smokeEnvSchema>;
+export type SmokeEnvName = keyof SmokeEnvironment;
+export const SMOKE_ENV_NAMES = Object.keys(smokeEnvSchema.shape) as SmokeEnvName[];
+
+/** Parses the environment; throws an Error whose message lists every problem on one line. */
+export function parseSmokeEnv(env: Readonly<Record<string, string | undefined>>): SmokeEnv {
+  const picked = Object.fromEntries(
+    SMOKE_ENV_NAMES.flatMap((name) => (env[name] === undefined || env[name] === '' ? [] : [[name, env[name]]])),
+  );
+  const result = smokeEnvSchema.safeParse(picked);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '');
+    return issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`;
+  });
+  throw new Error(`invalid smoke environment: ${problems.join('; ')}`);
+}

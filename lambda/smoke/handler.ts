@@ -1,0 +1,214 @@
+/**
+ * ECS lifecycle hook (POST_TEST_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT): runs the smoke suite against green
+ * (through the test listener rule) or the public URL and answers SUCCEEDED / IN_PROGRESS / FAILED.
+ * Thin adapter: validate event and environment, read the token, call the engine, let `hook.ts` decide, report.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { Context } from 'aws-lambda';
+import { isRollback, type LifecycleHookResponse, lifecycleHookEventSchema } from '../shared/lifecycle-hook';
+import { runSuite, type SuiteResult } from './engine';
+import { parseSmokeEnv, SMOKE_METRICS, type SmokeEnv } from './env';
+import { decideHookOutcome, formatNotification, type HookDecision, phaseOf, readAttempt } from './hook';
+import { defaultSpec } from './spec';
+
+const SERVICE_NAME = 'softfactory-smoke';
+/** Re-read the token after this long, so a rotated secret is picked up without a cold start. */
+const TOKEN_TTL_MS = 5 * 60_000;
+/** Time kept back from the Lambda timeout for the notification and the answer to ECS. */
+const RESERVE_MS = 5_000;
+
+export interface SmokeHandlerDeps {
+  readonly logger?: Logger;
+  /** A fresh Metrics per invocation: dimensions differ per phase and publishing clears them. */
+  readonly createMetrics?: (namespace: string) => Metrics;
+  readonly secrets?: SecretsManagerClient;
+  readonly sns?: SNSClient;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export type SmokeHandler = (
+  event: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<LifecycleHookResponse>;
+
+export function createHandler(deps: SmokeHandlerDeps = {}): SmokeHandler {
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const createMetrics =
+    deps.createMetrics ?? ((namespace: string) => new Metrics({ namespace, serviceName: SERVICE_NAME }));
+  // Clients live as long as the container: connection reuse across warm invocations.
+  const secrets = deps.secrets ?? new SecretsManagerClient({});
+  const sns = deps.sns ?? new SNSClient({});
+  const tokenCache = new Map<string, { token: string; expires: number }>();
+
+  async function readToken(secretArn: string): Promise<string> {
+    const cached = tokenCache.get(secretArn);
+    if (cached && cached.expires > Date.now()) return cached.token;
+    const answer = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const token = tokenFromSecret(answer.SecretString);
+    tokenCache.set(secretArn, { token, expires: Date.now() + TOKEN_TTL_MS });
+    return token;
+  }
+
+  async function notify(env: SmokeEnv, subject: string, message: string): Promise<void> {
+    if (!env.TOPIC_ARN) return;
+    try {
+      await sns.send(new PublishCommand({ TopicArn: env.TOPIC_ARN, Subject: subject, Message: message }));
+    } catch (error) {
+      // The verdict stands whether or not anyone hears about it; a lost notification must not flip it.
+      logger.error('could not publish the failure notification', { error: errorMessage(error) });
+    }
+  }
+
+  return async (rawEvent, context) => {
+    const parsed = lifecycleHookEventSchema.safeParse(rawEvent);
+    if (!parsed.success) {
+      // FAILED rather than a throw: both roll back, but this way the reason is in our log, not only ECS's.
+      logger.error('malformed lifecycle hook event: answering FAILED', {
+        issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      });
+      return { hookStatus: 'FAILED' };
+    }
+    const event = parsed.data;
+    logger.appendKeys({ executionId: event.executionId, lifecycleStage: event.lifecycleStage });
+    try {
+      if (isRollback(event)) {
+        logger.info('rollback in progress: answering SUCCEEDED without running the suite');
+        return { hookStatus: 'SUCCEEDED' };
+      }
+      const phase = phaseOf(event.lifecycleStage);
+      if (phase === undefined) {
+        // SUCCEEDED, not FAILED: this function gates on smoke results at the two stages it is registered for.
+        // Being invoked elsewhere means a stage AWS added or re-invokes (rollbacks re-invoke traffic-shift
+        // hooks) or a registration slip, none of which is evidence the new revision is broken; failing would
+        // roll back a healthy deployment. The registration itself is asserted by the construct's tests.
+        logger.warn('invoked for a lifecycle stage this hook does not own: answering SUCCEEDED');
+        return { hookStatus: 'SUCCEEDED' };
+      }
+
+      let env: SmokeEnv;
+      try {
+        env = parseSmokeEnv(deps.env ?? process.env);
+      } catch (error) {
+        logger.error('answering FAILED: the function is misconfigured', { error: errorMessage(error) });
+        return { hookStatus: 'FAILED' };
+      }
+
+      const attempt = readAttempt(event.hookDetails);
+      const baseUrl = phase === 'test' ? env.TEST_URL : env.PRODUCTION_URL;
+      logger.appendKeys({ stage: env.STAGE, phase, attempt, target: baseUrl });
+
+      let token: string | undefined;
+      if (env.TOKEN_SECRET_ARN) {
+        try {
+          token = await readToken(env.TOKEN_SECRET_ARN);
+        } catch (error) {
+          // Fail closed: without the token the authenticated checks would be skipped and prove nothing.
+          const reason = `cannot read the smoke token from ${env.TOKEN_SECRET_ARN}: ${errorMessage(error)}`;
+          logger.error(`answering FAILED: ${reason}`);
+          await notify(
+            env,
+            `[${env.STAGE}] smoke hook FAILED at ${event.lifecycleStage}: token unavailable`.slice(0, 99),
+            `${reason}\n\nService: ${event.executionDetails.serviceArn}\nECS rolls the deployment back.`,
+          );
+          return { hookStatus: 'FAILED' };
+        }
+      } else {
+        logger.warn('TOKEN_SECRET_ARN is not set: authenticated checks are skipped');
+      }
+
+      const remaining = context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
+      const suiteTimeoutMs = Math.max(1_000, Math.min(env.SUITE_TIMEOUT_MS, remaining - RESERVE_MS));
+      const result = await runSuite({
+        baseUrl,
+        spec: defaultSpec(),
+        token,
+        allowWrites: false,
+        checkTimeoutMs: env.CHECK_TIMEOUT_MS,
+        suiteTimeoutMs,
+        maxBodyBytes: env.MAX_BODY_BYTES,
+      });
+      const decision = decideHookOutcome(result, attempt, env.MAX_ATTEMPTS, {
+        callBackDelaySeconds: env.CALLBACK_DELAY_SECONDS,
+        hookDetails: event.hookDetails,
+      });
+
+      publishMetrics(createMetrics(env.METRICS_NAMESPACE), env.STAGE, phase, result);
+      report(logger, decision, result);
+      if (decision.outcome === 'failed') {
+        const { subject, message } = formatNotification({
+          result,
+          decision,
+          stage: env.STAGE,
+          lifecycleStage: event.lifecycleStage,
+          serviceArn: event.executionDetails.serviceArn,
+          targetServiceRevisionArn: event.executionDetails.targetServiceRevisionArn,
+          attempt,
+          maxAttempts: env.MAX_ATTEMPTS,
+        });
+        await notify(env, subject, message);
+      }
+      return decision.response;
+    } catch (error) {
+      logger.error('unexpected error: answering FAILED', { error: errorMessage(error) });
+      return { hookStatus: 'FAILED' };
+    } finally {
+      logger.resetKeys();
+    }
+  };
+}
+
+function publishMetrics(metrics: Metrics, stage: string, phase: string, result: SuiteResult): void {
+  // Only Stage and Phase: alarms select on exactly this dimension set, so the default `service` goes.
+  metrics.clearDefaultDimensions();
+  metrics.addDimensions({ [SMOKE_METRICS.dimensions[0]]: stage, [SMOKE_METRICS.dimensions[1]]: phase });
+  metrics.addMetric(
+    SMOKE_METRICS.checksFailed,
+    MetricUnit.Count,
+    result.checks.filter((c) => c.verdict === 'fail').length,
+  );
+  metrics.addMetric(SMOKE_METRICS.suiteDurationMs, MetricUnit.Milliseconds, result.durationMs);
+  metrics.publishStoredMetrics();
+}
+
+function report(logger: Logger, decision: HookDecision, result: SuiteResult): void {
+  const failures = decision.failures.map((c) => ({
+    id: c.id,
+    method: c.method,
+    path: c.path,
+    status: c.status,
+    latencyMs: c.latencyMs,
+    reason: c.reason,
+    excerpt: c.excerpt,
+  }));
+  const attributes = { hookStatus: decision.response.hookStatus, durationMs: result.durationMs, failures };
+  if (decision.outcome === 'passed') logger.info(decision.summary, attributes);
+  else if (decision.outcome === 'retry') logger.warn(decision.summary, attributes);
+  else logger.error(decision.summary, attributes);
+}
+
+/** The secret holds the token itself, or JSON with a `token` field (the shape a rotation Lambda tends to write). */
+export function tokenFromSecret(secretString: string | undefined): string {
+  const text = secretString?.trim() ?? '';
+  if (text.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new Error('the secret looks like JSON but does not parse');
+    }
+    const token = (parsed as { token?: unknown }).token;
+    if (typeof token === 'string' && token.trim() !== '') return token.trim();
+    throw new Error('the secret is JSON without a non-empty "token" field');
+  }
+  if (text === '') throw new Error('the secret has no SecretString value');
+  return text;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+export const handler: SmokeHandler = createHandler();

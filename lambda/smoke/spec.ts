@@ -1,0 +1,343 @@
+/**
+ * The smoke check spec: a versioned JSON document that says which requests to make and what a healthy answer
+ * looks like. It is data, not code, so an operator can copy `default-spec.json`, edit it and pass it to
+ * `sfdeploy smoke --spec`. Everything is validated up front; a mistake names the check and the field.
+ */
+import { z } from 'zod';
+import defaultSpecJson from './default-spec.json';
+
+export const SPEC_VERSION = 1;
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** Sent for `auth: "invalid-token"`: the checklist's own value, which no real token validator accepts. */
+export const INVALID_TOKEN = 'invalid_token';
+
+const ID_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+/** `status`, `data.user.email`, `items[0].id`; `$` is the document itself. */
+const JSON_PATH_PATTERN = /^(?:\$|[A-Za-z_$][\w$-]*(?:\[\d+\])*(?:\.[A-Za-z_$][\w$-]*(?:\[\d+\])*)*)$/;
+/** RFC 9110 token characters; a trailing `*` makes the assertion a prefix match (`Access-Control-*`). */
+const HEADER_NAME_PATTERN = /^[!#$%&'+.^_`|~0-9A-Za-z-]+\*?$/;
+/** `{json:id}` or `{json:id|post.id}`: the first path that resolves in the response body wins. */
+const PLACEHOLDER_PATTERN = /\{json:([^}]+)\}/g;
+
+const statusCode = z
+  .int({ error: 'expected an HTTP status code (an integer 100-599)' })
+  .min(100, { error: 'expected an HTTP status code (an integer 100-599)' })
+  .max(599, { error: 'expected an HTTP status code (an integer 100-599)' });
+
+const statusList = z
+  .array(statusCode, { error: 'expected an array of HTTP status codes' })
+  .min(1, { error: 'expected an array of HTTP status codes' });
+
+const jsonPath = z
+  .string({ error: 'expected a JSON path such as "status" or "data.items[0].id"' })
+  .regex(JSON_PATH_PATTERN, { error: 'expected a JSON path such as "status" or "data.items[0].id"' });
+
+const method = z.enum(HTTP_METHODS, { error: `expected one of ${HTTP_METHODS.join(', ')}` });
+
+const path = z
+  .string({ error: 'expected a path starting with "/"' })
+  .regex(/^\/[^\s#]*$/, { error: 'expected a path starting with "/" (no spaces, no fragment)' });
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'not a valid HTTP header name' });
+
+const requestHeaders = z
+  .record(headerName, z.string({ error: 'expected a string header value' }), {
+    error: 'expected an object of header name to value',
+  })
+  .superRefine((headers, ctx) => {
+    if (Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'set credentials with "auth", never an Authorization header in the spec',
+      });
+    }
+  });
+
+const bodyAssertion = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('json-path'),
+      path: jsonPath,
+      /** The value must deep-equal this. */
+      equals: z.json().optional(),
+      /** The value must be of this JSON type. */
+      type: z.enum(['string', 'number', 'boolean', 'object', 'array', 'null']).optional(),
+      /** The value must be a string matching this regular expression. */
+      matches: z.string().optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('contains'),
+      /** Passes when the body contains at least one of these strings (the checklist's `grep -q "a\|b"`). */
+      anyOf: z
+        .array(z.string().min(1), { error: 'expected a non-empty array of strings' })
+        .min(1, { error: 'expected a non-empty array of strings' }),
+      ignoreCase: z.boolean().default(false),
+    }),
+    z.strictObject({ kind: z.literal('json'), type: z.enum(['object', 'array']).optional() }),
+    z.strictObject({ kind: z.literal('doctype') }),
+  ],
+  { error: 'expected an assertion with kind "json-path", "contains", "json" or "doctype"' },
+);
+
+const headerAssertion = z.strictObject({
+  name: z.string().regex(HEADER_NAME_PATTERN, { error: 'expected a header name, optionally ending in "*"' }),
+  /** Default: the header must be present. `false` asserts it is absent. */
+  present: z.boolean().default(true),
+  equals: z.string().optional(),
+  oneOf: z.array(z.string()).min(1).optional(),
+  matches: z.string().optional(),
+});
+
+const expectation = z.strictObject(
+  {
+    status: statusList,
+    /** Media type, e.g. `application/json` (also accepts `*+json`) or `text/html`. */
+    contentType: z
+      .string()
+      .regex(/^[\w.+-]+\/[\w.+-]+$/, { error: 'expected a media type such as "application/json"' })
+      .optional(),
+    body: z.array(bodyAssertion, { error: 'expected an array of body assertions' }).default([]),
+    headers: z.array(headerAssertion, { error: 'expected an array of header assertions' }).default([]),
+  },
+  { error: 'expected an object with at least "status"' },
+);
+
+const cleanup = z.strictObject({
+  method: method.default('DELETE'),
+  /** May reference the check's JSON response: `/api/sns/posts/{json:id|post.id}`. */
+  path,
+  status: statusList.default([200, 202, 204, 404]),
+});
+
+const checkSchema = z
+  .strictObject({
+    id: z
+      .string({ error: 'expected a short kebab-case id' })
+      .max(48, { error: 'expected at most 48 characters' })
+      .regex(ID_PATTERN, { error: 'expected a short kebab-case id such as "sns-accounts"' }),
+    title: z.string({ error: 'expected a title' }).min(1, { error: 'expected a title' }),
+    method: method.default('GET'),
+    path,
+    headers: requestHeaders.default({}),
+    auth: z
+      .enum(['none', 'bearer', 'invalid-token'], { error: 'expected "none", "bearer" or "invalid-token"' })
+      .default('none'),
+    /** Sent as JSON. */
+    body: z.json().optional(),
+    expect: expectation,
+    latencyBudgetMs: z.int().positive({ error: 'expected a positive number of milliseconds' }).optional(),
+    tags: z
+      .array(z.string().regex(ID_PATTERN, { error: 'expected kebab-case tags' }), {
+        error: 'expected an array of tags',
+      })
+      .default([]),
+    /** Checks that create or change data run only when writes are allowed. */
+    writes: z.boolean({ error: 'expected true or false' }).default(false),
+    /**
+     * Undoes what the check created. Runs whenever the placeholders in its path resolve from the response,
+     * even when the check failed, so an unexpected create is still removed.
+     */
+    cleanup: cleanup.optional(),
+    retries: z.int({ error: 'expected an integer 0-5' }).min(0).max(5, { error: 'expected at most 5' }).default(0),
+    /** Redirects are answers to assert on unless the check opts in to following this many. */
+    followRedirects: z.int().min(0).max(10).default(0),
+  })
+  .superRefine((check, ctx) => {
+    if (check.writes && check.retries > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retries'],
+        message: 'a check that writes is not retried (every attempt would create data again)',
+      });
+    }
+    if (check.body !== undefined && (check.method === 'GET' || check.method === 'HEAD')) {
+      ctx.addIssue({ code: 'custom', path: ['body'], message: `a ${check.method} request cannot carry a body` });
+    }
+    for (const [index, assertion] of check.expect.body.entries()) {
+      if (assertion.kind === 'json-path' && assertion.matches !== undefined && !isValidRegExp(assertion.matches)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expect', 'body', index, 'matches'],
+          message: 'not a valid regular expression',
+        });
+      }
+    }
+    for (const [index, assertion] of check.expect.headers.entries()) {
+      if (assertion.matches !== undefined && !isValidRegExp(assertion.matches)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expect', 'headers', index, 'matches'],
+          message: 'not a valid regular expression',
+        });
+      }
+    }
+    if (check.cleanup) {
+      for (const [, paths] of check.cleanup.path.matchAll(PLACEHOLDER_PATTERN)) {
+        if (!(paths ?? '').split('|').every((p) => JSON_PATH_PATTERN.test(p))) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['cleanup', 'path'],
+            message: 'placeholders look like {json:id} or {json:id|post.id}',
+          });
+        }
+      }
+    }
+  });
+
+export const specSchema = z
+  .strictObject({
+    version: z.literal(SPEC_VERSION, { error: `expected ${SPEC_VERSION} (the only spec version this tool reads)` }),
+    description: z.string().optional(),
+    checks: z
+      .array(checkSchema, { error: 'expected an array of checks' })
+      .min(1, { error: 'expected at least one check' }),
+  })
+  .superRefine((spec, ctx) => {
+    const seen = new Map<string, number>();
+    for (const [index, check] of spec.checks.entries()) {
+      const first = seen.get(check.id);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['checks', index, 'id'],
+          message: `duplicate id (check #${first} has it too)`,
+        });
+      } else seen.set(check.id, index);
+    }
+  });
+
+export type SmokeSpec = z.output<typeof specSchema>;
+/** What an author writes: defaults may be left out. */
+export type SmokeSpecInput = z.input<typeof specSchema>;
+export type Check = SmokeSpec['checks'][number];
+export type BodyAssertion = Check['expect']['body'][number];
+export type HeaderAssertion = Check['expect']['headers'][number];
+export type AuthMode = Check['auth'];
+
+/** A spec that failed validation; the message is one line naming the check and the field. */
+export class SpecError extends Error {
+  override readonly name = 'SpecError';
+}
+
+/** Validates an already-parsed JSON value as a spec. Throws SpecError. */
+export function parseSpec(value: unknown): SmokeSpec {
+  const result = specSchema.safeParse(value);
+  if (result.success) return result.data;
+  const [first, ...rest] = result.error.issues;
+  const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})` : '';
+  throw new SpecError(`${describeIssue(first!, value)}${more}`);
+}
+
+/** Parses spec text (JSON). Throws SpecError for bad JSON too. */
+export function parseSpecText(text: string): SmokeSpec {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new SpecError(`spec: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return parseSpec(value);
+}
+
+let cachedDefault: SmokeSpec | undefined;
+/** The checklist, encoded (default-spec.json), validated once per process. */
+export function defaultSpec(): SmokeSpec {
+  cachedDefault ??= parseSpec(defaultSpecJson);
+  return cachedDefault;
+}
+
+interface Issue {
+  readonly code: string;
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  readonly keys?: readonly string[];
+}
+
+function describeIssue(issue: Issue, input: unknown): string {
+  let segments = [...issue.path];
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys' && issue.keys && issue.keys.length > 0) {
+    segments = [...segments, issue.keys[0]!];
+    message = `unknown field${issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).join(', ')})` : ''}`;
+  }
+  if (issue.code === 'invalid_key') message = 'not a valid HTTP header name';
+  message = message.charAt(0).toLowerCase() + message.slice(1);
+  if (segments[0] === 'checks' && typeof segments[1] === 'number') {
+    const index = segments[1];
+    const field = formatPath(segments.slice(2));
+    const where = checkLabel(input, index);
+    return field ? `spec: ${where} field ${field}: ${message}` : `spec: ${where}: ${message}`;
+  }
+  const field = formatPath(segments);
+  return field ? `spec: field ${field}: ${message}` : `spec: ${message}`;
+}
+
+function checkLabel(input: unknown, index: number): string {
+  if (typeof input === 'object' && input !== null && Array.isArray((input as { checks?: unknown }).checks)) {
+    const check: unknown = (input as { checks: unknown[] }).checks[index];
+    if (typeof check === 'object' && check !== null) {
+      const id = (check as { id?: unknown }).id;
+      if (typeof id === 'string' && ID_PATTERN.test(id)) return `check "${id}"`;
+    }
+  }
+  return `check #${index}`;
+}
+
+function formatPath(segments: readonly PropertyKey[]): string {
+  return segments
+    .map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : `${i === 0 ? '' : '.'}${String(segment)}`))
+    .join('');
+}
+
+function isValidRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves `status`, `data.items[0].id`, `$` against a parsed JSON document. */
+export function resolveJsonPath(document: unknown, jsonPathText: string): { found: boolean; value?: unknown } {
+  if (jsonPathText === '$') return { found: true, value: document };
+  let current: unknown = document;
+  for (const part of jsonPathText.split('.')) {
+    const match = /^([^[]+)((?:\[\d+\])*)$/.exec(part);
+    if (!match) return { found: false };
+    const key = match[1]!;
+    if (typeof current !== 'object' || current === null || Array.isArray(current) || !Object.hasOwn(current, key)) {
+      return { found: false };
+    }
+    current = (current as Record<string, unknown>)[key];
+    for (const [, index] of (match[2] ?? '').matchAll(/\[(\d+)\]/g)) {
+      if (!Array.isArray(current)) return { found: false };
+      const n = Number(index);
+      if (n >= current.length) return { found: false };
+      current = current[n];
+    }
+  }
+  return { found: true, value: current };
+}
+
+/**
+ * Fills `{json:a|b}` placeholders from a response document; undefined when any placeholder has no value
+ * (so a cleanup never runs against a guessed path). Values are URL-encoded as one path segment.
+ */
+export function fillPlaceholders(template: string, document: unknown): string | undefined {
+  let missing = false;
+  const filled = template.replace(PLACEHOLDER_PATTERN, (_all, alternatives: string) => {
+    for (const candidate of alternatives.split('|')) {
+      const { found, value } = resolveJsonPath(document, candidate);
+      if (found && (typeof value === 'string' || typeof value === 'number') && String(value) !== '') {
+        return encodeURIComponent(String(value));
+      }
+    }
+    missing = true;
+    return '';
+  });
+  return missing ? undefined : filled;
+}

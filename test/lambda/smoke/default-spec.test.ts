@@ -1,0 +1,198 @@
+/**
+ * The default spec against a fake SoftFactory written from the checklist: a healthy one passes, and each
+ * checklist violation is caught by the check that encodes it.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type RunSuiteOptions, runSuite, type SuiteResult } from '../../../lambda/smoke/engine';
+import { defaultSpec } from '../../../lambda/smoke/spec';
+import { broken, type FakeOptions, type FakeSoftFactory, fakeSoftFactory } from '../../fixtures/smoke/fake-softfactory';
+import { type Handler, listen } from '../../fixtures/smoke/servers';
+
+const TOKEN = 'smoke-token-123';
+
+async function against(
+  fakeOptions: FakeOptions,
+  runOptions: Partial<RunSuiteOptions> = {},
+): Promise<{ result: SuiteResult; fake: FakeSoftFactory; elapsedMs: number }> {
+  const fake = fakeSoftFactory({ token: TOKEN, ...fakeOptions });
+  const server = await listen(fake.handler);
+  try {
+    const started = performance.now();
+    const result = await runSuite({
+      baseUrl: server.url,
+      spec: defaultSpec(),
+      checkTimeoutMs: 2_000,
+      suiteTimeoutMs: 10_000,
+      maxBodyBytes: 1_048_576,
+      ...runOptions,
+    });
+    return { result, fake, elapsedMs: performance.now() - started };
+  } finally {
+    await server.close();
+  }
+}
+
+const verdicts = (result: SuiteResult) => new Map(result.checks.map((c) => [c.id, c.verdict]));
+const failing = (result: SuiteResult) => result.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
+
+describe('default spec against a healthy SoftFactory', () => {
+  it('passes without a token, skipping exactly the checks that need one or write data', async () => {
+    const { result } = await against({});
+    assert.deepEqual(failing(result), [], JSON.stringify(result.checks.filter((c) => c.verdict === 'fail')));
+    const skipped = result.checks.filter((c) => c.verdict === 'skipped');
+    const spec = defaultSpec();
+    assert.deepEqual(
+      skipped.map((c) => c.id).sort(),
+      spec.checks
+        .filter((c) => c.auth === 'bearer' || c.writes)
+        .map((c) => c.id)
+        .sort(),
+    );
+    assert.equal(result.passed, true);
+  });
+
+  it('with a token also passes the authenticated checks, /api/auth/me returning user data', async () => {
+    const { result, fake } = await against({}, { token: TOKEN });
+    assert.deepEqual(failing(result), []);
+    assert.equal(verdicts(result).get('auth-me-token'), 'pass');
+    assert.deepEqual(
+      result.checks.filter((c) => c.verdict === 'skipped').map((c) => c.id),
+      ['sns-post-create', 'review-scrape-now', 'review-listing-apply'],
+    );
+    // The token goes only where a check asks for it.
+    const leaked = fake.requests.filter((r) => r.authorization === `Bearer ${TOKEN}` && r.path.startsWith('/web/'));
+    assert.deepEqual(leaked, []);
+    assert.ok(fake.requests.some((r) => r.path === '/health' && r.origin === 'http://localhost:3000'));
+  });
+
+  it('with writes allowed creates a post and deletes it again', async () => {
+    const { result, fake } = await against({}, { token: TOKEN, allowWrites: true });
+    assert.deepEqual(failing(result), []);
+    assert.ok(result.checks.every((c) => c.verdict === 'pass'));
+    assert.ok(fake.requests.some((r) => r.method === 'POST' && r.path === '/api/sns/posts'));
+    assert.ok(fake.requests.some((r) => r.method === 'DELETE' && r.path === '/api/sns/posts/100'));
+    assert.equal(fake.posts.size, 0, 'the smoke post was left behind');
+    assert.ok(fake.requests.some((r) => r.method === 'POST' && r.path === '/api/review/scrape/now'));
+  });
+
+  it('fails a write check whose cleanup fails, naming the leftover', async () => {
+    const { result, fake } = await against(
+      { overrides: { 'DELETE /api/sns/posts/100': broken.json(500, { error: 'boom' }) } },
+      { token: TOKEN, allowWrites: true },
+    );
+    assert.deepEqual(failing(result), ['sns-post-create']);
+    const check = result.checks.find((c) => c.id === 'sns-post-create')!;
+    assert.equal(check.reason, 'cleanup DELETE /api/sns/posts/100 failed: expected status 200/202/204/404, got 500');
+    assert.equal(fake.posts.size, 1);
+  });
+
+  it('runs the whole suite concurrently: far less time than the sum of its latencies', async () => {
+    const { result, elapsedMs } = await against({ delayMs: 40 }, { token: TOKEN });
+    const ran = result.checks.filter((c) => c.verdict !== 'skipped');
+    assert.equal(result.passed, true);
+    assert.ok(ran.length >= 30);
+    assert.ok(elapsedMs < 40 * ran.length * 0.25, `took ${Math.round(elapsedMs)} ms for ${ran.length} checks`);
+  });
+});
+
+describe('default spec against a SoftFactory that breaks a checklist item', () => {
+  const variants: { item: string; overrides: Record<string, Handler>; fails: string[]; token?: boolean }[] = [
+    {
+      item: 'health endpoint not ok',
+      overrides: { 'GET /health': broken.json(200, { status: 'degraded' }) },
+      fails: ['health'],
+    },
+    {
+      item: 'an SNS endpoint crashing (500 is not "anything but 404")',
+      overrides: { 'GET /api/sns/trending': broken.json(500, { error: 'boom' }) },
+      fails: ['sns-trending'],
+    },
+    {
+      item: 'a review blueprint not registered (Flask HTML 404)',
+      overrides: { 'GET /api/review/rules': broken.html(404) },
+      fails: ['review-rules'],
+    },
+    {
+      item: 'a POST-only route answering GET with Flask’s HTML 405',
+      overrides: { 'GET /api/sns/ai/generate': broken.html(405) },
+      fails: ['sns-ai-generate'],
+    },
+    {
+      item: 'HTML error pages for an invalid token',
+      overrides: { 'GET /api/sns/accounts': broken.html(401) },
+      fails: ['sns-accounts', 'invalid-token'],
+    },
+    {
+      item: 'no CORS header',
+      overrides: { 'GET /health': broken.json(200, { status: 'ok' }, false) },
+      fails: ['cors-health'],
+    },
+    {
+      item: 'an OAuth endpoint without auth_url',
+      overrides: { 'GET /api/auth/oauth/kakao/url': broken.json(200, { error: 'not configured' }) },
+      fails: ['oauth-kakao-url'],
+    },
+    {
+      item: '/api/auth/me answering user data without a token',
+      overrides: { 'GET /api/auth/me': broken.json(200, { id: 1, email: 'demo@softfactory.test' }) },
+      fails: ['auth-me'],
+    },
+    {
+      item: 'the auth endpoint slower than 100 ms',
+      overrides: { 'GET /api/auth/me': broken.slow(150, broken.json(200, { id: 1 })) },
+      fails: ['auth-me', 'auth-me-token'],
+      token: true,
+    },
+    {
+      item: 'a login page without the OAuth buttons',
+      overrides: { 'GET /web/platform/login.html': broken.html(200, '<!DOCTYPE html><html><body>Login</body></html>') },
+      fails: ['page-login'],
+    },
+    {
+      item: 'a page served without a DOCTYPE',
+      overrides: { 'GET /web/review/aggregator.html': broken.html(200, '<p>Aggregator</p>') },
+      fails: ['page-review-aggregator'],
+    },
+    {
+      item: 'cache stats answering HTML',
+      overrides: { 'GET /api/cache/stats': broken.html(200, '<html>stats</html>') },
+      fails: ['cache-stats'],
+    },
+  ];
+
+  for (const variant of variants) {
+    it(`catches ${variant.item}`, async () => {
+      const { result } = await against({ overrides: variant.overrides }, variant.token ? { token: TOKEN } : {});
+      assert.deepEqual(failing(result).sort(), [...variant.fails].sort());
+      assert.equal(result.passed, false);
+    });
+  }
+
+  it('catches missing input validation, and still deletes the post it created by mistake', async () => {
+    const accepting: Handler = (_req, res) => {
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 100 }));
+    };
+    const fake = fakeSoftFactory({ token: TOKEN, overrides: { 'POST /api/sns/posts': accepting } });
+    // Pretend the faulty create really stored something, so the cleanup has something to remove.
+    fake.posts.set(100, { platform: '', content: '' });
+    const server = await listen(fake.handler);
+    try {
+      const result = await runSuite({
+        baseUrl: server.url,
+        spec: defaultSpec(),
+        token: TOKEN,
+        checkTimeoutMs: 2_000,
+        suiteTimeoutMs: 10_000,
+        maxBodyBytes: 1_048_576,
+      });
+      const check = result.checks.find((c) => c.id === 'input-validation')!;
+      assert.equal(check.verdict, 'fail');
+      assert.match(check.reason ?? '', /^expected status 400\/422, got 201/);
+      assert.equal(fake.posts.size, 0);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,393 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type CheckResult, type RunSuiteOptions, runSuite, type SuiteResult } from '../../../lambda/smoke/engine';
+import { parseSpec, type SmokeSpecInput } from '../../../lambda/smoke/spec';
+import { faultHandler, type Listening, listen, refusedPort, selfSignedCertificate } from '../../fixtures/smoke/servers';
+
+type CheckInput = SmokeSpecInput['checks'][number];
+
+/** A check that passes against a healthy `{"status":"ok"}` answer within 1 s. */
+const healthyCheck = (id: string, path: string, extra: Partial<CheckInput> = {}): CheckInput => ({
+  id,
+  title: id,
+  path,
+  expect: {
+    status: [200],
+    contentType: 'application/json',
+    body: [{ kind: 'json-path', path: 'status', equals: 'ok' }],
+  },
+  latencyBudgetMs: 1_000,
+  ...extra,
+});
+
+const CHECK_TIMEOUT_MS = 300;
+/** Generous slack for a loaded CI machine; the point is "bounded", not "fast". */
+const SLACK_MS = 700;
+
+async function run(
+  baseUrl: string,
+  checks: CheckInput[],
+  options: Partial<RunSuiteOptions> = {},
+): Promise<{ result: SuiteResult; elapsedMs: number }> {
+  const started = performance.now();
+  const result = await runSuite({
+    baseUrl,
+    spec: parseSpec({ version: 1, checks }),
+    checkTimeoutMs: CHECK_TIMEOUT_MS,
+    suiteTimeoutMs: 5_000,
+    maxBodyBytes: 256 * 1024,
+    ...options,
+  });
+  return { result, elapsedMs: performance.now() - started };
+}
+
+const only = (result: SuiteResult): CheckResult => {
+  assert.equal(result.checks.length, 1);
+  return result.checks[0]!;
+};
+
+describe('smoke engine against injected faults', () => {
+  let faults: Listening;
+  let hits: Map<string, number>;
+  let tls: Listening;
+  let cert: string;
+
+  before(async () => {
+    const fault = faultHandler();
+    hits = fault.hits;
+    faults = await listen(fault.handler);
+    const pair = selfSignedCertificate();
+    cert = pair.cert;
+    tls = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"ok"}');
+    }, pair);
+  });
+  after(async () => {
+    await faults.close();
+    await tls.close();
+  });
+
+  it('passes a healthy answer (the control for every fault below)', async () => {
+    const { result } = await run(faults.url, [healthyCheck('ok', '/ok')]);
+    assert.equal(only(result).verdict, 'pass');
+    assert.equal(only(result).status, 200);
+    assert.equal(only(result).reason, null);
+    assert.equal(result.passed, true);
+  });
+
+  const cases: {
+    name: string;
+    path: string;
+    base?: () => Promise<string> | string;
+    check?: Partial<CheckInput>;
+    reason: RegExp;
+    kind: CheckResult['failureKind'];
+  }[] = [
+    {
+      name: 'connection refused',
+      path: '/ok',
+      base: async () => `http://127.0.0.1:${await refusedPort()}`,
+      reason: /^connection refused$/,
+      kind: 'network',
+    },
+    { name: 'a hang past the deadline', path: '/hang', reason: /^no response within 300 ms$/, kind: 'timeout' },
+    {
+      name: 'a body that stops arriving',
+      path: '/hang-body',
+      reason: /^response body not complete within 300 ms$/,
+      kind: 'timeout',
+    },
+    { name: 'a reset mid-body', path: '/reset', reason: /^connection reset mid-body$/, kind: 'network' },
+    { name: 'a 500', path: '/500', reason: /^expected status 200, got 500$/, kind: 'assertion' },
+    { name: 'a 503', path: '/503', reason: /^expected status 200, got 503$/, kind: 'gateway' },
+    {
+      name: 'a 404 (HTML)',
+      path: '/404',
+      reason: /^expected status 200, got 404 \(HTML error page\)$/,
+      kind: 'assertion',
+    },
+    {
+      name: 'an HTML error page on an API route with an accepted status',
+      path: '/html-error',
+      check: { expect: { status: [200, 401], contentType: 'application/json' } },
+      reason: /^expected JSON but got text\/html \(HTML error page\)$/,
+      kind: 'assertion',
+    },
+    { name: 'invalid JSON', path: '/invalid-json', reason: /^invalid JSON body \(.+\)$/, kind: 'assertion' },
+    {
+      name: 'a slow answer over budget',
+      path: '/slow',
+      check: { latencyBudgetMs: 50 },
+      reason: /^latency \d+ ms over budget 50 ms \(alone; \d+ ms in the concurrent run\)$/,
+      kind: 'assertion',
+    },
+    {
+      name: 'a redirect loop (following redirects)',
+      path: '/loop',
+      check: { followRedirects: 5 },
+      reason: /^redirect loop: \/loop -> \/loop/,
+      kind: 'assertion',
+    },
+    {
+      name: 'a redirect (not followed by default)',
+      path: '/loop',
+      reason: /^expected status 200, got 302 \(redirect to \/loop\)$/,
+      kind: 'assertion',
+    },
+    {
+      name: 'an endless redirect chain',
+      path: '/chain/0',
+      check: { followRedirects: 3 },
+      reason: /^more than 3 redirect\(s\)/,
+      kind: 'assertion',
+    },
+    { name: 'an endless body', path: '/huge', reason: /^response body over the 262144-byte limit$/, kind: 'assertion' },
+    {
+      name: 'an oversized declared body',
+      path: '/huge-declared',
+      reason: /^response body of 52428800 bytes is over the 262144-byte limit$/,
+      kind: 'assertion',
+    },
+    {
+      name: 'a self-signed certificate',
+      path: '/ok',
+      base: () => tls.url,
+      reason: /^TLS: self-signed certificate$/,
+      kind: 'assertion',
+    },
+    {
+      name: 'an unresolvable host',
+      path: '/ok',
+      base: () => 'http://smoke-check.invalid',
+      reason: /^host not found \(smoke-check\.invalid\)$/,
+      kind: 'assertion',
+    },
+  ];
+
+  for (const fault of cases) {
+    it(`fails on ${fault.name}, within the check deadline`, async () => {
+      const base = fault.base ? await fault.base() : faults.url;
+      const { result, elapsedMs } = await run(base, [healthyCheck('target', fault.path, fault.check)]);
+      const check = only(result);
+      assert.equal(check.verdict, 'fail', `${fault.name} must not pass`);
+      assert.match(check.reason ?? '', fault.reason);
+      assert.equal(check.failureKind, fault.kind);
+      assert.equal(result.passed, false);
+      assert.ok(elapsedMs < CHECK_TIMEOUT_MS + SLACK_MS, `took ${Math.round(elapsedMs)} ms`);
+      assert.ok(result.durationMs <= elapsedMs + 1);
+    });
+  }
+
+  it('keeps evidence of a wrong answer: status, content type and a body excerpt', async () => {
+    const { result } = await run(faults.url, [healthyCheck('target', '/404')]);
+    const check = only(result);
+    assert.equal(check.status, 404);
+    assert.match(check.contentType ?? '', /^text\/html/);
+    assert.match(check.excerpt ?? '', /404 Not Found/);
+    assert.ok(check.latencyMs !== null && check.latencyMs >= 0);
+  });
+
+  it('trusts a certificate only when its CA is given explicitly', async () => {
+    const { result } = await run(tls.url, [healthyCheck('tls', '/ok')], { ca: cert });
+    assert.equal(only(result).verdict, 'pass');
+  });
+
+  it('fails every check still running at the suite deadline with "suite deadline exceeded"', async () => {
+    const checks = ['a', 'b', 'c', 'd'].map((id) => healthyCheck(`hang-${id}`, '/hang'));
+    const { result, elapsedMs } = await run(faults.url, checks, { checkTimeoutMs: 5_000, suiteTimeoutMs: 300 });
+    assert.deepEqual(
+      result.checks.map((c) => [c.verdict, c.reason]),
+      checks.map(() => ['fail', 'suite deadline exceeded']),
+    );
+    assert.equal(result.passed, false);
+    assert.ok(elapsedMs < 300 + SLACK_MS, `took ${Math.round(elapsedMs)} ms`);
+  });
+
+  it('fails checks that never got to start before the suite deadline', async () => {
+    const checks = ['a', 'b', 'c'].map((id) => healthyCheck(`hang-${id}`, '/hang'));
+    const { result, elapsedMs } = await run(faults.url, checks, {
+      checkTimeoutMs: 200,
+      suiteTimeoutMs: 300,
+      concurrency: 1,
+    });
+    assert.deepEqual(
+      result.checks.map((c) => c.reason),
+      ['no response within 200 ms', 'suite deadline exceeded', 'suite deadline exceeded before the check started'],
+    );
+    assert.ok(result.checks.every((c) => c.verdict === 'fail'));
+    assert.ok(elapsedMs < 300 + SLACK_MS, `took ${Math.round(elapsedMs)} ms`);
+  });
+
+  it('stops when the caller aborts, like a suite deadline', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const { result, elapsedMs } = await run(faults.url, [healthyCheck('hang', '/hang')], {
+      checkTimeoutMs: 5_000,
+      signal: controller.signal,
+    });
+    assert.equal(only(result).reason, 'suite deadline exceeded');
+    assert.ok(elapsedMs < 100 + SLACK_MS);
+  });
+
+  it('retries only as often as the check says', async () => {
+    const { result: once } = await run(faults.url, [healthyCheck('flaky', '/flaky/no-retry/2')]);
+    assert.equal(only(once).verdict, 'fail');
+    assert.equal(only(once).attempts, 1);
+    assert.equal(hits.get('/flaky/no-retry/2'), 1);
+
+    const { result: retried } = await run(faults.url, [healthyCheck('flaky', '/flaky/retry/2', { retries: 2 })], {
+      checkTimeoutMs: 2_000,
+    });
+    assert.equal(only(retried).verdict, 'pass');
+    assert.equal(only(retried).attempts, 3);
+    assert.equal(hits.get('/flaky/retry/2'), 3);
+  });
+
+  it('does not let retries outlive the check deadline', async () => {
+    const { result, elapsedMs } = await run(faults.url, [healthyCheck('hang', '/hang', { retries: 5 })]);
+    assert.equal(only(result).verdict, 'fail');
+    assert.equal(only(result).attempts, 1);
+    assert.ok(elapsedMs < CHECK_TIMEOUT_MS + SLACK_MS);
+  });
+
+  it('judges latency budgets on a request made alone, not on queueing behind its own burst', async () => {
+    // Like a Flask app with one worker: requests are served one at a time, 30 ms each.
+    const queue: (() => void)[] = [];
+    let busy = false;
+    const next = () => {
+      const job = queue.shift();
+      busy = job !== undefined;
+      job?.();
+    };
+    const server = await listen((_req, res) => {
+      queue.push(() =>
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"status":"ok"}');
+          next();
+        }, 30),
+      );
+      if (!busy) next();
+    });
+    try {
+      const checks = Array.from({ length: 8 }, (_, i) => healthyCheck(`queued-${i}`, '/ok', { latencyBudgetMs: 100 }));
+      const { result } = await run(server.url, checks, { checkTimeoutMs: 2_000 });
+      assert.equal(result.passed, true, JSON.stringify(result.checks.map((c) => c.reason)));
+      assert.ok(
+        result.checks.some((c) => c.attempts === 2),
+        'no check was re-measured',
+      );
+      assert.ok(result.checks.every((c) => (c.latencyMs ?? 0) <= 100));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reuses one keep-alive connection for sequential requests', async () => {
+    const server = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"ok"}');
+    });
+    try {
+      const checks = Array.from({ length: 8 }, (_, i) => healthyCheck(`ok-${i}`, '/ok'));
+      const { result } = await run(server.url, checks, { concurrency: 1 });
+      assert.equal(result.passed, true);
+      assert.equal(server.connections(), 1);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('smoke engine verdicts and credentials', () => {
+  let server: Listening;
+  const seen: { path: string; authorization: string | undefined }[] = [];
+
+  before(async () => {
+    server = await listen((req, res) => {
+      seen.push({ path: req.url ?? '', authorization: req.headers.authorization });
+      const authorized = req.headers.authorization === 'Bearer s3cret-token';
+      res.writeHead(authorized || req.url === '/public' ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(authorized ? { status: 'ok', echo: 's3cret-token', user: 'x' } : { error: 'Invalid token' }),
+      );
+    });
+  });
+  after(() => server.close());
+
+  const publicCheck = healthyCheck('public', '/public', { expect: { status: [200] } });
+  const bearerCheck = healthyCheck('bearer', '/me', { auth: 'bearer' });
+  const writeCheck = healthyCheck('write', '/write', { method: 'POST', body: { a: 1 }, writes: true, auth: 'none' });
+  const invalidCheck = healthyCheck('invalid', '/invalid', {
+    auth: 'invalid-token',
+    expect: { status: [401], contentType: 'application/json' },
+  });
+
+  it('skips bearer checks without a token and write checks without allowWrites, never reporting them passed', async () => {
+    const { result } = await run(server.url, [publicCheck, bearerCheck, writeCheck]);
+    assert.deepEqual(
+      result.checks.map((c) => [c.id, c.verdict]),
+      [
+        ['public', 'pass'],
+        ['bearer', 'skipped'],
+        ['write', 'skipped'],
+      ],
+    );
+    assert.match(result.checks[1]!.reason ?? '', /needs a token/);
+    assert.match(result.checks[2]!.reason ?? '', /writes data/);
+    assert.equal(result.passed, true);
+  });
+
+  it('is not passed when every check was skipped', async () => {
+    const { result } = await run(server.url, [bearerCheck, writeCheck]);
+    assert.ok(result.checks.every((c) => c.verdict === 'skipped'));
+    assert.equal(result.passed, false);
+  });
+
+  it('sends the token only to bearer checks and a fixed invalid token to invalid-token checks', async () => {
+    seen.length = 0;
+    const { result } = await run(server.url, [publicCheck, bearerCheck, invalidCheck], { token: 's3cret-token' });
+    assert.equal(result.passed, true, JSON.stringify(result.checks));
+    const byPath = new Map(seen.map((s) => [s.path, s.authorization]));
+    assert.equal(byPath.get('/public'), undefined);
+    assert.equal(byPath.get('/me'), 'Bearer s3cret-token');
+    assert.equal(byPath.get('/invalid'), 'Bearer invalid_token');
+  });
+
+  it('runs write checks only when allowed', async () => {
+    seen.length = 0;
+    const check = { ...writeCheck, expect: { status: [401] } };
+    const { result } = await run(server.url, [check], { allowWrites: true });
+    assert.equal(only(result).verdict, 'pass');
+    assert.deepEqual(
+      seen.map((s) => s.path),
+      ['/write'],
+    );
+  });
+
+  it('redacts the token from body excerpts', async () => {
+    const failing = healthyCheck('echo', '/me', {
+      auth: 'bearer',
+      expect: { status: [200], body: [{ kind: 'contains', anyOf: ['absent'] }] },
+    });
+    const { result } = await run(server.url, [failing], { token: 's3cret-token' });
+    assert.equal(only(result).verdict, 'fail');
+    assert.doesNotMatch(only(result).excerpt ?? '', /s3cret-token/);
+    assert.match(only(result).excerpt ?? '', /\[token\]/);
+  });
+
+  it('runs only the checks carrying a requested tag', async () => {
+    const tagged = { ...publicCheck, tags: ['health'] };
+    const { result } = await run(server.url, [tagged, { ...bearerCheck, tags: ['auth'] }], { tags: ['health'] });
+    assert.deepEqual(
+      result.checks.map((c) => c.id),
+      ['public'],
+    );
+  });
+
+  it('rejects a base URL it cannot use', async () => {
+    await assert.rejects(run('ftp://example.com', [publicCheck]), /http:\/\/ or https:\/\//);
+    await assert.rejects(run('not a url', [publicCheck]), /not a valid URL/);
+  });
+});

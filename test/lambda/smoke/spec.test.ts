@@ -1,0 +1,339 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  defaultSpec,
+  fillPlaceholders,
+  parseSpec,
+  parseSpecText,
+  resolveJsonPath,
+  SpecError,
+} from '../../../lambda/smoke/spec';
+
+const validCheck = () => ({
+  id: 'health',
+  title: 'Health',
+  path: '/health',
+  expect: {
+    status: [200],
+    contentType: 'application/json',
+    body: [{ kind: 'json-path', path: 'status', equals: 'ok' }],
+  },
+});
+
+/** A spec with one check, the check changed by `mutate`. */
+function specWith(mutate: (check: Record<string, unknown>) => void): unknown {
+  const check: Record<string, unknown> = validCheck();
+  mutate(check);
+  return { version: 1, checks: [check] };
+}
+
+function messageOf(value: unknown): string {
+  try {
+    parseSpec(value);
+  } catch (error) {
+    assert.ok(error instanceof SpecError, `expected a SpecError, got ${String(error)}`);
+    return error.message;
+  }
+  assert.fail('the spec was accepted');
+}
+
+describe('check spec validation', () => {
+  it('accepts a minimal check and fills the defaults', () => {
+    const spec = parseSpec({ version: 1, checks: [validCheck()] });
+    const check = spec.checks[0]!;
+    assert.equal(check.method, 'GET');
+    assert.equal(check.auth, 'none');
+    assert.equal(check.writes, false);
+    assert.equal(check.retries, 0);
+    assert.equal(check.followRedirects, 0);
+    assert.deepEqual(check.tags, []);
+  });
+
+  const cases: { name: string; spec: unknown; message: string | RegExp }[] = [
+    {
+      name: 'a status that is not a list',
+      spec: specWith((c) => {
+        c['expect'] = { status: 200 };
+      }),
+      message: 'spec: check "health" field expect.status: expected an array of HTTP status codes',
+    },
+    {
+      name: 'a status code out of range',
+      spec: specWith((c) => {
+        c['expect'] = { status: [200, 99] };
+      }),
+      message: 'spec: check "health" field expect.status[1]: expected an HTTP status code (an integer 100-599)',
+    },
+    {
+      name: 'an empty status list',
+      spec: specWith((c) => {
+        c['expect'] = { status: [] };
+      }),
+      message: 'spec: check "health" field expect.status: expected an array of HTTP status codes',
+    },
+    {
+      name: 'a missing id (named by index)',
+      spec: specWith((c) => {
+        delete c['id'];
+      }),
+      message: 'spec: check #0 field id: expected a short kebab-case id',
+    },
+    {
+      name: 'an id that is not kebab-case',
+      spec: specWith((c) => {
+        c['id'] = 'Health Check';
+      }),
+      message: 'spec: check #0 field id: expected a short kebab-case id such as "sns-accounts"',
+    },
+    {
+      name: 'a duplicate id',
+      spec: { version: 1, checks: [validCheck(), validCheck()] },
+      message: 'spec: check "health" field id: duplicate id (check #0 has it too)',
+    },
+    {
+      name: 'an unknown auth mode',
+      spec: specWith((c) => {
+        c['auth'] = 'basic';
+      }),
+      message: 'spec: check "health" field auth: expected "none", "bearer" or "invalid-token"',
+    },
+    {
+      name: 'an unknown method',
+      spec: specWith((c) => {
+        c['method'] = 'FETCH';
+      }),
+      message: 'spec: check "health" field method: expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+    },
+    {
+      name: 'a misspelt field',
+      spec: specWith((c) => {
+        c['expcet'] = {};
+      }),
+      message: 'spec: check "health" field expcet: unknown field',
+    },
+    {
+      name: 'an unknown body assertion kind',
+      spec: specWith((c) => {
+        c['expect'] = { status: [200], body: [{ kind: 'xpath' }] };
+      }),
+      message: /^spec: check "health" field expect\.body\[0\]\.kind: /,
+    },
+    {
+      name: 'an invalid regular expression',
+      spec: specWith((c) => {
+        c['expect'] = { status: [200], body: [{ kind: 'json-path', path: 'auth_url', matches: '(' }] };
+      }),
+      message: 'spec: check "health" field expect.body[0].matches: not a valid regular expression',
+    },
+    {
+      name: 'a body on a GET',
+      spec: specWith((c) => {
+        c['body'] = { a: 1 };
+      }),
+      message: 'spec: check "health" field body: a GET request cannot carry a body',
+    },
+    {
+      name: 'credentials in the headers',
+      spec: specWith((c) => {
+        c['headers'] = { Authorization: 'Bearer demo_token' };
+      }),
+      message:
+        'spec: check "health" field headers: set credentials with "auth", never an Authorization header in the spec',
+    },
+    {
+      name: 'too many retries',
+      spec: specWith((c) => {
+        c['retries'] = 9;
+      }),
+      message: 'spec: check "health" field retries: expected at most 5',
+    },
+    {
+      name: 'a writing check with retries',
+      spec: specWith((c) => {
+        c['method'] = 'POST';
+        c['writes'] = true;
+        c['retries'] = 1;
+      }),
+      message:
+        'spec: check "health" field retries: a check that writes is not retried (every attempt would create data again)',
+    },
+    {
+      name: 'a negative latency budget',
+      spec: specWith((c) => {
+        c['latencyBudgetMs'] = -5;
+      }),
+      message: 'spec: check "health" field latencyBudgetMs: expected a positive number of milliseconds',
+    },
+    {
+      name: 'a path without a leading slash',
+      spec: specWith((c) => {
+        c['path'] = 'health';
+      }),
+      message: 'spec: check "health" field path: expected a path starting with "/" (no spaces, no fragment)',
+    },
+    {
+      name: 'a malformed cleanup placeholder',
+      spec: specWith((c) => {
+        c['cleanup'] = { path: '/api/sns/posts/{json:a..b}' };
+      }),
+      message: 'spec: check "health" field cleanup.path: placeholders look like {json:id} or {json:id|post.id}',
+    },
+    {
+      name: 'another version',
+      spec: { version: 2, checks: [validCheck()] },
+      message: 'spec: field version: expected 1 (the only spec version this tool reads)',
+    },
+    {
+      name: 'no checks',
+      spec: { version: 1, checks: [] },
+      message: 'spec: field checks: expected at least one check',
+    },
+  ];
+
+  for (const { name, spec, message } of cases) {
+    it(`names the check and the field for ${name}`, () => {
+      const actual = messageOf(spec);
+      if (typeof message === 'string') assert.equal(actual, message);
+      else assert.match(actual, message);
+    });
+  }
+
+  it('counts the further problems after the first', () => {
+    const spec = specWith((c) => {
+      c['retries'] = 9;
+      c['auth'] = 'basic';
+    });
+    assert.match(messageOf(spec), /\(and 1 more problem\)$/);
+  });
+
+  it('reports text that is not JSON', () => {
+    assert.throws(
+      () => parseSpecText('{"version": 1,'),
+      (error: unknown) => {
+        assert.ok(error instanceof SpecError);
+        assert.match(error.message, /^spec: not valid JSON \(/);
+        return true;
+      },
+    );
+  });
+});
+
+describe('default spec (the checklist, encoded)', () => {
+  const spec = defaultSpec();
+  const byId = new Map(spec.checks.map((c) => [c.id, c]));
+  const reads = spec.checks.filter((c) => !c.writes);
+
+  it('is version 1 with short, unique kebab-case ids', () => {
+    assert.equal(spec.version, 1);
+    assert.equal(byId.size, spec.checks.length);
+    for (const check of spec.checks) assert.match(check.id, /^[a-z0-9]+(-[a-z0-9]+)*$/);
+  });
+
+  it('checks every endpoint and page the checklist names', () => {
+    const paths = new Set(spec.checks.map((c) => `${c.method} ${c.path}`));
+    const expected = [
+      'GET /health',
+      ...[
+        'accounts',
+        'posts',
+        'templates',
+        'workflows',
+        'automate',
+        'ai/generate',
+        'linkinbio',
+        'linkinbio/stats',
+        'trending',
+        'competitor',
+      ].map((e) => `GET /api/sns/${e}`),
+      ...['listings', 'campaigns', 'accounts', 'applications', 'auto-apply', 'rules'].map(
+        (e) => `GET /api/review/${e}`,
+      ),
+      'GET /api/auth/me',
+      ...['google', 'facebook', 'kakao'].map((p) => `GET /api/auth/oauth/${p}/url`),
+      'GET /api/cache/stats',
+      'POST /api/sns/posts',
+      'POST /api/review/scrape/now',
+      'POST /api/review/listings/1/apply',
+      ...[
+        'platform/login.html',
+        'platform/index.html',
+        'sns-auto/create.html',
+        'sns-auto/link-in-bio.html',
+        'sns-auto/monetize.html',
+        'sns-auto/viral.html',
+        'sns-auto/competitor.html',
+        'review/aggregator.html',
+        'review/applications.html',
+        'review/accounts.html',
+        'review/auto-apply.html',
+      ].map((p) => `GET /web/${p}`),
+    ];
+    for (const path of expected) assert.ok(paths.has(path), `missing ${path}`);
+  });
+
+  it('never accepts a 5xx and always demands JSON from /api/ routes', () => {
+    for (const check of spec.checks.filter((c) => c.path.startsWith('/api/'))) {
+      assert.ok(
+        check.expect.status.every((s) => s < 500),
+        `${check.id} accepts a 5xx`,
+      );
+      assert.equal(check.expect.contentType, 'application/json', `${check.id} does not demand JSON`);
+    }
+  });
+
+  it('never accepts a 404 from a read-only route check', () => {
+    for (const check of reads) assert.ok(!check.expect.status.includes(404), `${check.id} accepts 404`);
+  });
+
+  it('holds API reads to the checklist latency budgets: auth 100 ms, SNS 200 ms, review 300 ms', () => {
+    const budgets: [string, number][] = [
+      ['/api/auth/', 100],
+      ['/api/sns/', 200],
+      ['/api/review/', 300],
+    ];
+    for (const check of reads.filter((c) => c.method === 'GET')) {
+      const budget = budgets.find(([prefix]) => check.path.startsWith(prefix));
+      if (budget) assert.equal(check.latencyBudgetMs, budget[1], `${check.id} budget`);
+    }
+  });
+
+  it('makes the authenticated /api/auth/me check need a token and return a JSON object', () => {
+    const check = byId.get('auth-me-token')!;
+    assert.equal(check.auth, 'bearer');
+    assert.deepEqual(check.expect.status, [200]);
+    assert.deepEqual(check.expect.body, [{ kind: 'json', type: 'object' }]);
+  });
+
+  it('keeps data-writing checks opt-in, and cleans up the post it creates', () => {
+    const writers = spec.checks.filter((c) => c.writes).map((c) => c.id);
+    assert.deepEqual(writers.sort(), ['review-listing-apply', 'review-scrape-now', 'sns-post-create']);
+    for (const check of spec.checks) {
+      if (check.method !== 'GET' && check.id !== 'input-validation') assert.ok(check.writes, `${check.id} writes`);
+    }
+    assert.match(byId.get('sns-post-create')!.cleanup?.path ?? '', /^\/api\/sns\/posts\/\{json:id/);
+  });
+
+  it('checks CORS with the checklist origin and invalid tokens with a JSON error', () => {
+    assert.deepEqual(byId.get('cors-health')!.headers, { Origin: 'http://localhost:3000' });
+    assert.equal(byId.get('invalid-token')!.auth, 'invalid-token');
+    assert.equal(byId.get('invalid-token')!.path, '/api/sns/accounts');
+  });
+});
+
+describe('JSON paths and cleanup placeholders', () => {
+  const document = { status: 'ok', post: { id: 7 }, items: [{ id: 'a' }, { id: 'b' }] };
+
+  it('resolves dotted and indexed paths, and $ for the document', () => {
+    assert.deepEqual(resolveJsonPath(document, 'status'), { found: true, value: 'ok' });
+    assert.deepEqual(resolveJsonPath(document, 'items[1].id'), { found: true, value: 'b' });
+    assert.deepEqual(resolveJsonPath(document, '$'), { found: true, value: document });
+    assert.deepEqual(resolveJsonPath(document, 'items[5].id'), { found: false });
+    assert.deepEqual(resolveJsonPath(document, 'status.length'), { found: false });
+  });
+
+  it('fills the first alternative that resolves, and refuses to guess', () => {
+    assert.equal(fillPlaceholders('/api/sns/posts/{json:id|post.id}', document), '/api/sns/posts/7');
+    assert.equal(fillPlaceholders('/x/{json:missing}', document), undefined);
+    assert.equal(fillPlaceholders('/x/{json:id}', { id: '../admin' }), '/x/..%2Fadmin');
+  });
+});
