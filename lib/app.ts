@@ -24,6 +24,7 @@ export function createStacks(app: App, config: StageConfig): SoftFactoryStacks {
     config,
     network: network.network,
     database: data.database,
+    logArchive: data.logArchive,
   });
   for (const stack of [network, data, service]) {
     Tags.of(stack).add('project', 'softfactory');

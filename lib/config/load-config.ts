@@ -16,7 +16,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type Kind = 'int' | 'bool' | 'string' | 'list' | 'command';
+type Kind = 'int' | 'number' | 'bool' | 'string' | 'list' | 'command';
 
 /** Every key a user may set with `-c key=value`, and how its text is read. */
 export const CONFIG_KEYS: Readonly<Record<string, Kind>> = {
@@ -54,6 +54,18 @@ export const CONFIG_KEYS: Readonly<Record<string, Kind>> = {
   accessLogExpiryDays: 'int',
   bakeTimeMinutes: 'int',
   hookTimeoutMinutes: 'int',
+  errorRatePercent: 'number',
+  errorRateMinRequests: 'int',
+  latencyThresholdMs: 'int',
+  latencyStatistic: 'string',
+  cpuAlarmPercent: 'int',
+  memoryAlarmPercent: 'int',
+  diskAlarmPercent: 'int',
+  dbCpuAlarmPercent: 'int',
+  dbFreeStoragePercent: 'int',
+  dbConnectionsPercent: 'int',
+  dbMaxConnections: 'int',
+  logArchiveExpiryDays: 'int',
 };
 
 /** Where a nested schema field came from, so errors name the key the user typed. */
@@ -82,6 +94,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   dbInstanceClass: 'an RDS instance class such as db.t4g.small',
   alarmEmails: 'comma-separated e-mail addresses',
   containerCommand: 'a command such as "python start_platform.py" or a JSON array of strings',
+  latencyStatistic: 'p95 or p99',
 };
 
 function fail(key: string, value: unknown, problem: string): never {
@@ -96,6 +109,11 @@ function coerce(key: string, kind: Kind, raw: unknown): unknown {
     if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
     if (typeof raw === 'string' && /^-?\d+$/.test(raw.trim())) return Number(raw.trim());
     return fail(key, raw, expect('a whole number'));
+  }
+  if (kind === 'number') {
+    if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
+    if (typeof raw === 'string' && /^-?\d+(\.\d+)?$/.test(raw.trim())) return Number(raw.trim());
+    return fail(key, raw, expect('a number'));
   }
   if (kind === 'bool') {
     if (typeof raw === 'boolean') return raw;
@@ -227,9 +245,17 @@ export function loadConfig(lookup: (key: string) => unknown, contextKeys: readon
   return fail(key, value, expect(EXPECTED[key] ?? issue.message));
 }
 
-function rangeText(issue: { code: string; minimum?: unknown; maximum?: unknown; message: string }): string {
+function rangeText(issue: {
+  code: string;
+  minimum?: unknown;
+  maximum?: unknown;
+  inclusive?: boolean;
+  message: string;
+}): string {
   if (issue.code === 'too_small' && typeof issue.minimum === 'number') {
-    return `a number of at least ${issue.minimum}`;
+    return issue.inclusive === false
+      ? `a number greater than ${issue.minimum}`
+      : `a number of at least ${issue.minimum}`;
   }
   if (issue.code === 'too_big' && typeof issue.maximum === 'number') return `a number of at most ${issue.maximum}`;
   return issue.message;

@@ -40,6 +40,64 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 const count = (min: number, max: number) => z.number().int().min(min).max(max);
+const percent = count(1, 100);
+
+/** Percentiles the latency alarm may use (`TargetResponseTime` is a percentile metric). */
+export const LATENCY_STATISTICS = ['p95', 'p99'] as const;
+
+/** S3 lifecycle of the log archive: Standard → Infrequent Access → Glacier Flexible Retrieval, then expiry. */
+export const LOG_ARCHIVE_INFREQUENT_ACCESS_DAYS = 30;
+export const LOG_ARCHIVE_GLACIER_DAYS = 90;
+
+/** RDS PostgreSQL's default `max_connections`: LEAST({DBInstanceClassMemory/9531392}, 5000). */
+export const RDS_POSTGRES_BYTES_PER_CONNECTION = 9_531_392;
+export const RDS_POSTGRES_MAX_CONNECTIONS_CAP = 5000;
+
+const SIZE_STEPS: Readonly<Record<string, number>> = {
+  large: 1,
+  xlarge: 2,
+  '2xlarge': 4,
+  '4xlarge': 8,
+  '8xlarge': 16,
+  '12xlarge': 24,
+  '16xlarge': 32,
+  '24xlarge': 48,
+};
+const BURSTABLE_GIB: Readonly<Record<string, number>> = {
+  micro: 1,
+  small: 2,
+  medium: 4,
+  large: 8,
+  xlarge: 16,
+  '2xlarge': 32,
+};
+
+/**
+ * Nominal memory (GiB) of the RDS instance classes we expect to run: burstable t3/t4g, general-purpose m5–m8
+ * (8 GiB per `large` step) and memory-optimised r5–r8 (16 GiB per step). `undefined` for anything else.
+ */
+export function instanceClassMemoryGiB(instanceClass: string): number | undefined {
+  const match = /^db\.([a-z])(\d)([a-z]*)\.([a-z0-9]+)$/.exec(instanceClass);
+  if (!match) return undefined;
+  const [, family = '', generation = '', , size = ''] = match;
+  if (family === 't' && ['3', '4'].includes(generation)) return BURSTABLE_GIB[size];
+  const step = SIZE_STEPS[size];
+  if (step === undefined || !['5', '6', '7', '8'].includes(generation)) return undefined;
+  if (family === 'm') return 8 * step;
+  if (family === 'r') return 16 * step;
+  return undefined;
+}
+
+/**
+ * RDS PostgreSQL's default `max_connections` for an instance class, from its nominal memory. RDS computes it from
+ * DBInstanceClassMemory (the class memory minus what RDS reserves), so the real limit is a few percent lower —
+ * `SHOW max_connections` gives the exact value for `dbMaxConnections`.
+ */
+export function defaultMaxConnections(instanceClass: string): number | undefined {
+  const gib = instanceClassMemoryGiB(instanceClass);
+  if (gib === undefined) return undefined;
+  return Math.min(Math.floor((gib * 1024 ** 3) / RDS_POSTGRES_BYTES_PER_CONNECTION), RDS_POSTGRES_MAX_CONNECTIONS_CAP);
+}
 
 /** The container image: an ECR repository + tag, an image in any registry, or a local Dockerfile directory. */
 export const imageSchema = z.discriminatedUnion('kind', [
@@ -102,6 +160,28 @@ export const stageConfigSchema = z
     bakeTimeMinutes: count(0, 1440),
     /** Minutes a lifecycle hook may take before ECS rolls back (the ECS default is 24 hours). */
     hookTimeoutMinutes: count(1, 20160),
+    /** Error-rate alarm: percent of requests answered 5xx (by the app or the load balancer) in a minute. */
+    errorRatePercent: z.number().gt(0).max(100),
+    /** Error-rate volume gate: a minute with fewer requests than this reads as 0 % (no paging at 1 of 3 at night). */
+    errorRateMinRequests: count(1, 1_000_000),
+    /** Latency alarm: `TargetResponseTime` above this many milliseconds at `latencyStatistic`. */
+    latencyThresholdMs: count(1, 60_000),
+    latencyStatistic: z.enum(LATENCY_STATISTICS),
+    /** ECS service CPU (average over tasks) above this percentage for 5 minutes. */
+    cpuAlarmPercent: percent,
+    /** ECS service memory (the busiest task) above this percentage. */
+    memoryAlarmPercent: percent,
+    /** Fargate ephemeral storage (the fullest task) above this percentage. */
+    diskAlarmPercent: percent,
+    dbCpuAlarmPercent: percent,
+    /** RDS free storage below this percentage of the allocated storage. */
+    dbFreeStoragePercent: count(1, 99),
+    /** RDS connections above this percentage of `max_connections`. */
+    dbConnectionsPercent: percent,
+    /** The database's `max_connections`; unset → RDS's default for `dbInstanceClass`. */
+    dbMaxConnections: count(1, 262_143).optional(),
+    /** Days before archived application logs expire in S3 (after Infrequent Access at 30 and Glacier at 90). */
+    logArchiveExpiryDays: count(1, 36_500),
   })
   .superRefine((c, ctx) => {
     const memories = FARGATE_MEMORY_BY_CPU[c.cpu];
@@ -152,12 +232,33 @@ export const stageConfigSchema = z
         message: `expected one of ${LOG_RETENTION_DAYS.filter((d) => d >= 30).join(', ')} (CloudWatch Logs retention periods of at least 30 days)`,
       });
     }
+    if (c.dbMaxConnections === undefined && defaultMaxConnections(c.dbInstanceClass) === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dbMaxConnections'],
+        message: `is required for dbInstanceClass ${c.dbInstanceClass} (its memory is not in the table): set it to the instance's max_connections (SHOW max_connections)`,
+      });
+    }
+    if (c.logArchiveExpiryDays <= LOG_ARCHIVE_GLACIER_DAYS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['logArchiveExpiryDays'],
+        message: `must exceed ${LOG_ARCHIVE_GLACIER_DAYS}: archived logs move to Glacier at ${LOG_ARCHIVE_GLACIER_DAYS} days and S3 expires objects only after their last transition`,
+      });
+    }
     if (c.stage === 'prod' && !c.deletionProtection) {
       ctx.addIssue({ code: 'custom', path: ['deletionProtection'], message: 'must be true in prod' });
     }
   });
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
+
+/** The database's connection limit: the configured `dbMaxConnections`, else RDS's default for the instance class. */
+export function dbMaxConnections(config: Pick<StageConfig, 'dbMaxConnections' | 'dbInstanceClass'>): number {
+  const limit = config.dbMaxConnections ?? defaultMaxConnections(config.dbInstanceClass);
+  if (limit === undefined) throw new Error(`no max_connections known for ${config.dbInstanceClass}`);
+  return limit;
+}
 
 /** Certificate ARN used when none is configured, so a zero-config synth works. A real deploy must replace it. */
 export const PLACEHOLDER_CERTIFICATE_ARN =
@@ -191,6 +292,17 @@ const common: Defaults = {
   accessLogExpiryDays: 90,
   bakeTimeMinutes: 5,
   hookTimeoutMinutes: 30,
+  errorRatePercent: 1,
+  errorRateMinRequests: 20,
+  latencyThresholdMs: 500,
+  latencyStatistic: 'p95',
+  cpuAlarmPercent: 80,
+  memoryAlarmPercent: 80,
+  diskAlarmPercent: 80,
+  dbCpuAlarmPercent: 80,
+  dbFreeStoragePercent: 20,
+  dbConnectionsPercent: 80,
+  logArchiveExpiryDays: 365,
 };
 
 /** Sensible defaults per stage: dev is small and disposable, prod is redundant and protected. */

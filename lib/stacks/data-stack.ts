@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config';
 import { Database } from '../constructs/database';
+import { LogArchiveBucket, logArchiveBucketName } from '../constructs/log-archive-bucket';
 import type { Network } from '../constructs/network';
 
 export interface DataStackProps extends StackProps {
@@ -11,10 +12,11 @@ export interface DataStackProps extends StackProps {
 
 /**
  * SoftFactory-<Stage>-Data: the stateful resources, kept out of the routinely replaced service stack
- * (termination-protected in prod).
+ * (termination-protected in prod): the database and the log-archive bucket.
  */
 export class DataStack extends Stack {
   public readonly database: Database;
+  public readonly logArchive: LogArchiveBucket;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.stage === 'prod' });
@@ -33,8 +35,19 @@ export class DataStack extends Stack {
     });
     acknowledgeDatabaseFindings(this.database, config);
 
+    this.logArchive = new LogArchiveBucket(this, 'LogArchive', {
+      bucketName: logArchiveBucketName(config.stage),
+      expiryDays: config.logArchiveExpiryDays,
+    });
+    Validations.of(this.logArchive.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'A log archive written by one Firehose role: server access logs would need yet another log bucket; reads are rare and CloudTrail S3 data events can audit them.',
+    });
+
     new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.instance.dbInstanceEndpointAddress });
     new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secret.secretArn });
+    new CfnOutput(this, 'LogArchiveBucketName', { value: this.logArchive.bucket.bucketName });
   }
 }
 

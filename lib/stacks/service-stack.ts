@@ -5,13 +5,21 @@ import {
   aws_route53 as route53,
   Stack,
   type StackProps,
+  aws_s3 as s3,
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { CertificateSource, StageConfig } from '../config/stage-config';
+import { type CertificateSource, dbMaxConnections, type StageConfig } from '../config/stage-config';
+import { AlarmTopic } from '../constructs/alarm-topic';
+import { Dashboard } from '../constructs/dashboard';
 import type { Database } from '../constructs/database';
+import { DeploymentEvents } from '../constructs/deployment-events';
 import { LoadBalancer } from '../constructs/load-balancer';
+import { LogArchive } from '../constructs/log-archive';
+import { type LogArchiveBucket, logArchiveBucketName } from '../constructs/log-archive-bucket';
+import { LogQueries } from '../constructs/log-queries';
 import type { Network } from '../constructs/network';
+import { alarmName, DEPLOYMENT_ALARM_SIGNALS, ServiceAlarms } from '../constructs/service-alarms';
 import { WebAcl } from '../constructs/web-acl';
 import { WebService } from '../constructs/web-service';
 
@@ -19,6 +27,8 @@ export interface ServiceStackProps extends StackProps {
   readonly config: StageConfig;
   readonly network: Network;
   readonly database: Database;
+  /** The log archive (data stack) that the app's logs stream to. */
+  readonly logArchive: LogArchiveBucket;
 }
 
 /** SoftFactory-<Stage>-Service: everything stateless — safe to replace. */
@@ -26,6 +36,12 @@ export class ServiceStack extends Stack {
   public readonly loadBalancer: LoadBalancer;
   public readonly web: WebService;
   public readonly webAcl: WebAcl;
+  /** The stage's notification topic: subscribe functions to it, `topic.grantPublish(fn)` to publish. */
+  public readonly alarmTopic: AlarmTopic;
+  /** The stage's alarms: `alarms.alarmFunction(name, fn)` adds a function's error and throttle alarms. */
+  public readonly alarms: ServiceAlarms;
+  public readonly dashboard: Dashboard;
+  public readonly logArchive: LogArchive;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -59,18 +75,86 @@ export class ServiceStack extends Stack {
       database,
       logRetentionDays: config.logRetentionDays,
       bakeTimeMinutes: config.bakeTimeMinutes,
+      // Fixed names: the alarms below read the load balancer, not the service, so naming them here makes no cycle.
+      deploymentAlarmNames: DEPLOYMENT_ALARM_SIGNALS.map((signal) => alarmName(config.stage, signal)),
       namePrefix,
     });
-    this.acknowledgeFindings();
+
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', {
+      topicName: `${namePrefix}-alarms`,
+      alarmNamePattern: `${namePrefix}-*`,
+      emails: config.alarmEmails,
+    });
+    this.alarms = new ServiceAlarms(this, 'Alarms', {
+      stage: config.stage,
+      loadBalancer: this.loadBalancer,
+      service: this.web.service,
+      database: database.instance,
+      dbAllocatedStorageGiB: config.dbAllocatedStorageGiB,
+      dbMaxConnections: dbMaxConnections(config),
+      action: this.alarmTopic.action,
+      errorRatePercent: config.errorRatePercent,
+      errorRateMinRequests: config.errorRateMinRequests,
+      latencyThresholdMs: config.latencyThresholdMs,
+      latencyStatistic: config.latencyStatistic,
+      cpuPercent: config.cpuAlarmPercent,
+      memoryPercent: config.memoryAlarmPercent,
+      diskPercent: config.diskAlarmPercent,
+      dbCpuPercent: config.dbCpuAlarmPercent,
+      dbFreeStoragePercent: config.dbFreeStoragePercent,
+      dbConnectionsPercent: config.dbConnectionsPercent,
+      dashboardName: namePrefix,
+    });
+    // ECS reads the deployment alarms by name: let them exist before the service is created or updated.
+    this.web.service.node.addDependency(...this.alarms.deploymentAlarms);
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: namePrefix, alarms: this.alarms });
+    new DeploymentEvents(this, 'DeploymentEvents', {
+      service: this.web.service,
+      topic: this.alarmTopic.topic,
+      namePrefix,
+      bakeTimeMinutes: config.bakeTimeMinutes,
+    });
+
+    const archivePrefix = `${namePrefix}/app/`;
+    this.logArchive = new LogArchive(this, 'LogArchive', {
+      logGroup: this.web.logGroup,
+      // By its fixed name: the IAM policy then names the bucket without a cross-stack reference.
+      bucket: s3.Bucket.fromBucketAttributes(this, 'LogArchiveBucket', {
+        bucketName: logArchiveBucketName(config.stage),
+        encryptionKey: props.logArchive.key,
+      }),
+      prefix: archivePrefix,
+      deliveryStreamName: `${namePrefix}-app-logs`,
+      logRetentionDays: config.logRetentionDays,
+    });
+    new LogQueries(this, 'LogQueries', {
+      logGroups: [this.web.logGroup],
+      folder: namePrefix,
+      slowRequestMs: config.latencyThresholdMs,
+    });
+    this.acknowledgeFindings(config.stage, archivePrefix);
 
     const host = config.domainName ?? this.loadBalancer.alb.loadBalancerDnsName;
     new CfnOutput(this, 'Url', { value: `https://${host}`, description: 'Public URL (production traffic)' });
     new CfnOutput(this, 'LoadBalancerDnsName', { value: this.loadBalancer.alb.loadBalancerDnsName });
     new CfnOutput(this, 'ClusterName', { value: this.web.cluster.clusterName });
     new CfnOutput(this, 'ServiceName', { value: this.web.service.serviceName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: namePrefix });
   }
 
-  private acknowledgeFindings(): void {
+  private acknowledgeFindings(stage: string, archivePrefix: string): void {
+    Validations.of(this).acknowledge({
+      id: 'CloudFormation-Validate::W7001',
+      reason:
+        "aws-cdk-lib's DeliveryStream always adds its Firehose CIDR-block mapping (used only by VPC destinations such as Redshift); an unreferenced mapping is inert.",
+    });
+    const archive = logArchiveBucketName(stage, '<AWS::AccountId>', '<AWS::Region>');
+    Validations.of(this.logArchive.deliveryPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${archive}/${archivePrefix}*]`,
+      reason:
+        'Firehose writes objects with generated names: the one wildcard is its own key prefix in the archive bucket; the bucket, the key (through S3 only) and the error stream are named exactly.',
+    });
     Validations.of(this.loadBalancer.alb.connections.securityGroups[0]!).acknowledge({
       id: 'AwsSolutions-EC23',
       reason:

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../lib/config/load-config';
-import { PLACEHOLDER_CERTIFICATE_ARN, type StageConfig } from '../../lib/config/stage-config';
+import {
+  dbMaxConnections,
+  defaultMaxConnections,
+  instanceClassMemoryGiB,
+  PLACEHOLDER_CERTIFICATE_ARN,
+  type StageConfig,
+} from '../../lib/config/stage-config';
 
 function load(context: Record<string, unknown>): StageConfig {
   return loadConfig((key) => context[key], Object.keys(context));
@@ -189,4 +195,84 @@ describe('stage config', () => {
       'config: cpu = 300: expected one of 256, 512, 1024, 2048, 4096, 8192, 16384 (Fargate CPU units)',
     );
   });
+});
+
+describe('stage config: alarms and logs', () => {
+  it('defaults to the checklist thresholds: 1 % errors, 500 ms at p95, 80 % CPU/memory/disk, 365-day archive', () => {
+    const config = load({});
+    assert.equal(config.errorRatePercent, 1);
+    assert.equal(config.errorRateMinRequests, 20);
+    assert.equal(config.latencyThresholdMs, 500);
+    assert.equal(config.latencyStatistic, 'p95');
+    assert.deepEqual(
+      [config.cpuAlarmPercent, config.memoryAlarmPercent, config.diskAlarmPercent, config.dbCpuAlarmPercent],
+      [80, 80, 80, 80],
+    );
+    assert.equal(config.dbFreeStoragePercent, 20);
+    assert.equal(config.dbConnectionsPercent, 80);
+    assert.equal(config.dbMaxConnections, undefined);
+    assert.equal(config.logArchiveExpiryDays, 365);
+  });
+
+  it('reads alarm overrides, including a fractional error rate and p99', () => {
+    const config = load({
+      errorRatePercent: '0.5',
+      latencyStatistic: 'p99',
+      latencyThresholdMs: '800',
+      dbMaxConnections: '300',
+    });
+    assert.equal(config.errorRatePercent, 0.5);
+    assert.equal(config.latencyStatistic, 'p99');
+    assert.equal(config.latencyThresholdMs, 800);
+    assert.equal(dbMaxConnections(config), 300);
+  });
+
+  it('derives max_connections from the instance class like RDS: LEAST(memory / 9531392, 5000)', () => {
+    assert.equal(dbMaxConnections(load({ stage: 'dev' })), 225);
+    assert.equal(dbMaxConnections(load({ stage: 'prod' })), 901);
+    assert.equal(instanceClassMemoryGiB('db.t3.micro'), 1);
+    assert.equal(instanceClassMemoryGiB('db.r6g.xlarge'), 32);
+    assert.equal(instanceClassMemoryGiB('db.m6i.4xlarge'), 64);
+    assert.equal(defaultMaxConnections('db.r7g.2xlarge'), 5000, 'capped at 5000');
+    assert.equal(instanceClassMemoryGiB('db.x2g.large'), undefined);
+  });
+
+  it('rejects an error rate of 0', () =>
+    rejects({ errorRatePercent: '0' }, /^config: errorRatePercent = 0: expected a number greater than 0$/));
+  it('rejects an error rate above 100', () =>
+    rejects({ errorRatePercent: '150' }, /^config: errorRatePercent = 150: expected a number of at most 100$/));
+  it('rejects a non-numeric error rate', () =>
+    rejects({ errorRatePercent: 'one' }, /^config: errorRatePercent = "one": expected a number$/));
+  it('rejects an error-rate volume gate of 0 requests', () =>
+    rejects({ errorRateMinRequests: '0' }, /^config: errorRateMinRequests = 0: expected a number of at least 1$/));
+  it('rejects a latency percentile other than p95 or p99', () =>
+    rejects({ latencyStatistic: 'p90' }, /^config: latencyStatistic = "p90": expected p95 or p99$/));
+  it('rejects a latency budget of 0 ms', () =>
+    rejects({ latencyThresholdMs: '0' }, /^config: latencyThresholdMs = 0: expected a number of at least 1$/));
+  it('rejects a CPU alarm above 100 %', () =>
+    rejects({ cpuAlarmPercent: '101' }, /^config: cpuAlarmPercent = 101: expected a number of at most 100$/));
+  it('rejects a memory alarm of 0 %', () =>
+    rejects({ memoryAlarmPercent: '0' }, /^config: memoryAlarmPercent = 0: expected a number of at least 1$/));
+  it('rejects a disk alarm above 100 %', () =>
+    rejects({ diskAlarmPercent: '120' }, /^config: diskAlarmPercent = 120: expected a number of at most 100$/));
+  it('rejects a database CPU alarm of 0 %', () =>
+    rejects({ dbCpuAlarmPercent: '0' }, /^config: dbCpuAlarmPercent = 0: expected a number of at least 1$/));
+  it('rejects a free-storage alarm at 100 % (it would always fire)', () =>
+    rejects({ dbFreeStoragePercent: '100' }, /^config: dbFreeStoragePercent = 100: expected a number of at most 99$/));
+  it('rejects a connections alarm above 100 %', () =>
+    rejects({ dbConnectionsPercent: '110' }, /^config: dbConnectionsPercent = 110: expected a number of at most 100$/));
+  it('requires dbMaxConnections for an instance class whose memory it does not know', () => {
+    rejects(
+      { dbInstanceClass: 'db.x2g.large' },
+      /^config: dbMaxConnections = \(unset\): is required for dbInstanceClass db.x2g.large .*SHOW max_connections/,
+    );
+    assert.equal(dbMaxConnections(load({ dbInstanceClass: 'db.x2g.large', dbMaxConnections: '1000' })), 1000);
+  });
+  it('rejects a non-positive dbMaxConnections', () =>
+    rejects({ dbMaxConnections: '0' }, /^config: dbMaxConnections = 0: expected a number of at least 1$/));
+  it('rejects an archive expiry at or before the Glacier transition (90 days)', () =>
+    rejects(
+      { logArchiveExpiryDays: '90' },
+      /^config: logArchiveExpiryDays = 90: must exceed 90: archived logs move to Glacier/,
+    ));
 });
