@@ -158,8 +158,18 @@ export const stageConfigSchema = z
     accessLogExpiryDays: count(1, 3653),
     /** ECS bake time after the production traffic shift (checklist: no error spike in the first 5 minutes). */
     bakeTimeMinutes: count(0, 1440),
-    /** Minutes a lifecycle hook may take before ECS rolls back (the ECS default is 24 hours). */
+    /** Minutes the smoke hook may take at each stage before ECS rolls back (the ECS default is 24 hours). */
     hookTimeoutMinutes: count(1, 20160),
+    /** Invocations of the smoke hook per stage before transient failures become FAILED. */
+    smokeMaxAttempts: count(1, 20),
+    /** Minutes the pre-deploy snapshot hook may take before ECS rolls back. */
+    snapshotTimeoutMinutes: count(10, 20160),
+    /** Pre-deploy snapshots kept (ours only; older ones are pruned). */
+    snapshotRetentionCount: count(1, 100),
+    /** An alarm may roll back a completed deployment only this long after it finished. */
+    rollbackWatchWindowMinutes: count(0, 1440),
+    /** No further automatic rollback of the service this long after one. */
+    rollbackCooldownMinutes: count(0, 1440),
     /** Error-rate alarm: percent of requests answered 5xx (by the app or the load balancer) in a minute. */
     errorRatePercent: z.number().gt(0).max(100),
     /** Error-rate volume gate: a minute with fewer requests than this reads as 0 % (no paging at 1 of 3 at night). */
@@ -246,6 +256,14 @@ export const stageConfigSchema = z
         message: `must exceed ${LOG_ARCHIVE_GLACIER_DAYS}: archived logs move to Glacier at ${LOG_ARCHIVE_GLACIER_DAYS} days and S3 expires objects only after their last transition`,
       });
     }
+    if (c.certificate.kind === 'import' && !c.certificate.placeholder && c.domainName === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domainName'],
+        message:
+          'is required with certificateArn: the smoke checks verify TLS against this host name (the one the certificate covers)',
+      });
+    }
     if (c.stage === 'prod' && !c.deletionProtection) {
       ctx.addIssue({ code: 'custom', path: ['deletionProtection'], message: 'must be true in prod' });
     }
@@ -292,6 +310,11 @@ const common: Defaults = {
   accessLogExpiryDays: 90,
   bakeTimeMinutes: 5,
   hookTimeoutMinutes: 30,
+  smokeMaxAttempts: 3,
+  snapshotTimeoutMinutes: 60,
+  snapshotRetentionCount: 10,
+  rollbackWatchWindowMinutes: 60,
+  rollbackCooldownMinutes: 30,
   errorRatePercent: 1,
   errorRateMinRequests: 20,
   latencyThresholdMs: 500,

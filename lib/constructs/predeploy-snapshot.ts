@@ -1,4 +1,12 @@
-import { ArnFormat, Duration, aws_ecs as ecs, aws_iam as iam, type aws_rds as rds, Stack } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  Duration,
+  aws_ecs as ecs,
+  aws_iam as iam,
+  type aws_rds as rds,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { PREDEPLOY_TAG, STAGE_TAG } from '../../lambda/snapshot-hook/core';
 import { snapshotHookEnvironment, snapshotHookFunctionName } from '../../lambda/snapshot-hook/env';
@@ -85,6 +93,16 @@ export class PreDeploySnapshot extends Construct {
         },
       }),
     );
+
+    Validations.of(fn.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:${this.snapshotPrefix}-*]`,
+      reason:
+        'Only snapshots with our own identifier prefix (deletion additionally requires our tags); their ids carry the deployment and time.',
+    });
+    Validations.of(fn.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:*]',
+      reason: 'rds:DescribeDBSnapshots is read-only; the call filters by DBInstanceIdentifier.',
+    });
 
     props.web.addLifecycleHook(
       'PreDeploySnapshotHook',

@@ -1,8 +1,10 @@
 import {
+  Annotations,
   Duration,
   aws_ec2 as ec2,
   aws_ecr as ecr,
   aws_ecs as ecs,
+  aws_iam as iam,
   type aws_lambda as lambda,
   aws_logs as logs,
   RemovalPolicy,
@@ -140,6 +142,10 @@ export class WebService extends Construct {
           }
         : {}),
     });
+    Annotations.of(this.service).acknowledgeWarning(
+      '@aws-cdk/aws-ecs:shouldUseCircuitBreaker',
+      'The circuit breaker applies to rolling updates; blue/green fails fast through lifecycle hooks and deployment alarms.',
+    );
     const lb = props.loadBalancer;
     const target = this.service.loadBalancerTarget({
       containerName: CONTAINER_NAME,
@@ -183,8 +189,14 @@ export class WebService extends Construct {
     stages: readonly ecs.DeploymentLifecycleStage[],
     timeoutMinutes: number,
   ): void {
+    // Our own role rather than the target's default, which also allows every version (`<arn>:*`).
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
+      description: `Lets ECS invoke the ${id} deployment lifecycle hook`,
+    });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [handler.functionArn] }));
     this.service.addLifecycleHook(
-      new ecs.DeploymentLifecycleLambdaTarget(handler, id, { lifecycleStages: [...stages] }),
+      new ecs.DeploymentLifecycleLambdaTarget(handler, id, { lifecycleStages: [...stages], role }),
     );
     this.hookTimeouts.push(timeoutMinutes);
     const cfn = this.service.node.defaultChild as ecs.CfnService;

@@ -14,12 +14,15 @@ import { AlarmTopic } from '../constructs/alarm-topic';
 import { Dashboard } from '../constructs/dashboard';
 import type { Database } from '../constructs/database';
 import { DeploymentEvents } from '../constructs/deployment-events';
-import { LoadBalancer } from '../constructs/load-balancer';
+import { LoadBalancer, TEST_LISTENER_PORT } from '../constructs/load-balancer';
 import { LogArchive } from '../constructs/log-archive';
 import { type LogArchiveBucket, logArchiveBucketName } from '../constructs/log-archive-bucket';
 import { LogQueries } from '../constructs/log-queries';
 import type { Network } from '../constructs/network';
+import { PreDeploySnapshot } from '../constructs/predeploy-snapshot';
+import { Rollback } from '../constructs/rollback';
 import { alarmName, DEPLOYMENT_ALARM_SIGNALS, ServiceAlarms } from '../constructs/service-alarms';
+import { SmokeHook } from '../constructs/smoke-hook';
 import { WebAcl } from '../constructs/web-acl';
 import { WebService } from '../constructs/web-service';
 
@@ -42,6 +45,9 @@ export class ServiceStack extends Stack {
   public readonly alarms: ServiceAlarms;
   public readonly dashboard: Dashboard;
   public readonly logArchive: LogArchive;
+  public readonly smokeHook: SmokeHook;
+  public readonly preDeploySnapshot: PreDeploySnapshot;
+  public readonly rollback: Rollback;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -134,7 +140,48 @@ export class ServiceStack extends Stack {
     });
     this.acknowledgeFindings(config.stage, archivePrefix);
 
+    // The deploy path: snapshot before scale-up, smoke green then production, roll back on later alarms.
     const host = config.domainName ?? this.loadBalancer.alb.loadBalancerDnsName;
+    this.smokeHook = new SmokeHook(this, 'SmokeHook', {
+      stage: config.stage,
+      vpc: network.vpc,
+      web: this.web,
+      productionUrl: `https://${host}`,
+      testUrl: `https://${host}:${TEST_LISTENER_PORT}`,
+      topic: this.alarmTopic.topic,
+      topicKey: this.alarmTopic.key,
+      timeoutMinutes: config.hookTimeoutMinutes,
+      maxAttempts: config.smokeMaxAttempts,
+      logRetentionDays: config.logRetentionDays,
+    });
+    this.preDeploySnapshot = new PreDeploySnapshot(this, 'PreDeploySnapshot', {
+      stage: config.stage,
+      database: database.instance,
+      web: this.web,
+      retainSnapshots: config.snapshotRetentionCount,
+      timeoutMinutes: config.snapshotTimeoutMinutes,
+      logRetentionDays: config.logRetentionDays,
+    });
+    this.rollback = new Rollback(this, 'Rollback', {
+      stage: config.stage,
+      web: this.web,
+      topic: this.alarmTopic.topic,
+      topicKey: this.alarmTopic.key,
+      rollbackAlarmNames: DEPLOYMENT_ALARM_SIGNALS.map((signal) => alarmName(config.stage, signal)),
+      database: database.instance,
+      snapshotPrefix: this.preDeploySnapshot.snapshotPrefix,
+      watchWindowMinutes: config.rollbackWatchWindowMinutes,
+      cooldownMinutes: config.rollbackCooldownMinutes,
+      logRetentionDays: config.logRetentionDays,
+    });
+    for (const [name, fn] of [
+      ['smoke', this.smokeHook.function.function],
+      ['predeploy-snapshot', this.preDeploySnapshot.function.function],
+      ['rollback', this.rollback.function.function],
+    ] as const) {
+      this.alarms.alarmFunction(name, fn);
+    }
+
     new CfnOutput(this, 'Url', { value: `https://${host}`, description: 'Public URL (production traffic)' });
     new CfnOutput(this, 'LoadBalancerDnsName', { value: this.loadBalancer.alb.loadBalancerDnsName });
     new CfnOutput(this, 'ClusterName', { value: this.web.cluster.clusterName });

@@ -20,15 +20,22 @@ export interface SynthResult {
   readonly service: Template;
 }
 
-/** The app and its stacks, not yet synthesized (so a test may still add constructs). */
-export function buildApp(context: Record<string, string> = {}): Pick<SynthResult, 'app' | 'config' | 'stacks'> {
-  const app = new App({ context: { ...cdkJson.context, ...context } });
+/**
+ * The app and its stacks, not yet synthesized (so a test may still add constructs). Lambda bundling is skipped
+ * (`aws:cdk:bundling-stacks`: none) unless `bundle` is set: one test bundles for real, the rest assert templates.
+ */
+export function buildApp(
+  context: Record<string, string> = {},
+  options: { bundle?: boolean } = {},
+): Pick<SynthResult, 'app' | 'config' | 'stacks'> {
+  const bundling = options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] };
+  const app = new App({ context: { ...cdkJson.context, ...bundling, ...context } });
   const config = loadConfig((key) => app.node.tryGetContext(key), Object.keys(context));
   return { app, config, stacks: createStacks(app, config) };
 }
 
-export function synthApp(context: Record<string, string> = {}): SynthResult {
-  const { app, config, stacks } = buildApp(context);
+export function synthApp(context: Record<string, string> = {}, options: { bundle?: boolean } = {}): SynthResult {
+  const { app, config, stacks } = buildApp(context, options);
   return {
     app,
     config,

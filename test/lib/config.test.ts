@@ -74,7 +74,11 @@ describe('stage config', () => {
 
   it('imports a certificate by ARN or creates a DNS-validated one', () => {
     const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
-    assert.deepEqual(load({ certificateArn: arn }).certificate, { kind: 'import', arn, placeholder: false });
+    assert.deepEqual(load({ certificateArn: arn, domainName: 'app.example.com' }).certificate, {
+      kind: 'import',
+      arn,
+      placeholder: false,
+    });
     assert.deepEqual(
       load({ domainName: 'app.example.com', hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com' }).certificate,
       { kind: 'create', domainName: 'app.example.com', hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com' },
@@ -174,6 +178,15 @@ describe('stage config', () => {
     ));
   it('rejects a malformed image tag', () =>
     rejects({ imageTag: 'bad tag' }, /^config: imageTag = "bad tag": expected an image tag/));
+  it('requires the host name with an imported certificate, since the smoke checks verify TLS against it', () =>
+    rejects(
+      { certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012' },
+      /^config: domainName = \(unset\): is required with certificateArn: the smoke checks verify TLS/,
+    ));
+  it('rejects a snapshot hook timeout too short for a snapshot', () =>
+    rejects({ snapshotTimeoutMinutes: '5' }, /^config: snapshotTimeoutMinutes = 5: expected a number of at least 10$/));
+  it('rejects zero retained snapshots', () =>
+    rejects({ snapshotRetentionCount: '0' }, /^config: snapshotRetentionCount = 0: expected a number of at least 1$/));
   it('rejects an unknown key so typos do not fall back to defaults', () =>
     rejects({ cpus: '1024' }, /^config: cpus = "1024": unknown config key \(known keys: stage, /));
   it('ignores CDK feature flags and CDK-internal context keys', () => {

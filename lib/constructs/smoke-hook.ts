@@ -1,0 +1,122 @@
+import {
+  Duration,
+  aws_ec2 as ec2,
+  aws_ecs as ecs,
+  aws_iam as iam,
+  type aws_kms as kms,
+  RemovalPolicy,
+  aws_secretsmanager as secretsmanager,
+  type aws_sns as sns,
+  Validations,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { SmokeEnvironment } from '../../lambda/smoke/env';
+import type { Stage } from '../config/stage-config';
+import { HouseFunction } from './house-function';
+import type { WebService } from './web-service';
+
+export interface SmokeHookProps {
+  readonly stage: Stage;
+  readonly vpc: ec2.IVpc;
+  readonly web: WebService;
+  /** Public URL (production listener). */
+  readonly productionUrl: string;
+  /** Green through the test listener; reachable only from the NAT gateways' addresses. */
+  readonly testUrl: string;
+  readonly topic: sns.ITopic;
+  readonly topicKey: kms.IKey;
+  /** Minutes ECS waits for the hook at each stage before rolling back. */
+  readonly timeoutMinutes: number;
+  /** Invocations per stage before transient failures become FAILED. */
+  readonly maxAttempts: number;
+  readonly logRetentionDays: number;
+}
+
+/** Seconds between IN_PROGRESS re-invocations, and the suite's own deadline. */
+const CALLBACK_DELAY_SECONDS = 30;
+const SUITE_TIMEOUT_SECONDS = 60;
+
+/**
+ * The checklist's post-deploy verification as a deployment gate: the smoke suite runs against green through the
+ * test listener at POST_TEST_TRAFFIC_SHIFT and against the public URL at POST_PRODUCTION_TRAFFIC_SHIFT. A failure
+ * answers FAILED and ECS rolls back. The function runs in the private subnets so its requests leave through the NAT
+ * gateways, whose addresses are the only ones the test listener admits. Its bearer token lives in a per-stage
+ * secret read at run time (an operator puts the smoke user's token there).
+ */
+export class SmokeHook extends Construct {
+  public readonly function: HouseFunction;
+  public readonly tokenSecret: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: SmokeHookProps) {
+    super(scope, id);
+    if (props.timeoutMinutes * 60 < props.maxAttempts * (CALLBACK_DELAY_SECONDS + SUITE_TIMEOUT_SECONDS)) {
+      throw new Error(
+        `hookTimeoutMinutes ${props.timeoutMinutes} is too short for smokeMaxAttempts ${props.maxAttempts}: ` +
+          `allow at least ${Math.ceil((props.maxAttempts * (CALLBACK_DELAY_SECONDS + SUITE_TIMEOUT_SECONDS)) / 60)} minutes`,
+      );
+    }
+    this.tokenSecret = new secretsmanager.Secret(this, 'Token', {
+      secretName: `softfactory/${props.stage}/smoke-token`,
+      description:
+        'Bearer token of the smoke-check user: replace the generated value with a real user token (never the shared demo token)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.tokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'An application token issued by SoftFactory, not an AWS credential: SoftFactory has no rotation API; rotate by hand (README runbook).',
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Smoke checker: HTTPS out to the load balancer through the NAT gateways',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS to the public and test listeners and AWS APIs',
+    );
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(9443), 'The blue/green test listener');
+
+    const environment: SmokeEnvironment = {
+      STAGE: props.stage,
+      PRODUCTION_URL: props.productionUrl,
+      TEST_URL: props.testUrl,
+      TOKEN_SECRET_ARN: this.tokenSecret.secretArn,
+      TOPIC_ARN: props.topic.topicArn,
+      MAX_ATTEMPTS: String(props.maxAttempts),
+      CALLBACK_DELAY_SECONDS: String(CALLBACK_DELAY_SECONDS),
+      SUITE_TIMEOUT_MS: String(SUITE_TIMEOUT_SECONDS * 1000),
+    };
+    this.function = new HouseFunction(this, 'Function', {
+      entry: 'smoke',
+      functionName: `softfactory-${props.stage}-smoke`,
+      description: 'ECS blue/green hook: runs the production checklist smoke suite against green, then production',
+      environment: environment as Record<string, string>,
+      timeout: Duration.seconds(SUITE_TIMEOUT_SECONDS + 30),
+      memorySize: 512,
+      logRetentionDays: props.logRetentionDays,
+      vpc: props.vpc,
+      securityGroups: [securityGroup],
+      retryAttempts: 0,
+    });
+    const fn = this.function.function;
+    this.tokenSecret.grantRead(fn);
+    // Not topic.grantPublish: for an encrypted topic it also grants kms:GenerateDataKey*; these two suffice.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.topic.topicArn] }));
+    // Publishing to a topic encrypted with a customer-managed key needs these two on the key.
+    props.topicKey.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+
+    props.web.addLifecycleHook(
+      'SmokeHook',
+      fn,
+      [
+        ecs.DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT,
+        ecs.DeploymentLifecycleStage.POST_PRODUCTION_TRAFFIC_SHIFT,
+      ],
+      props.timeoutMinutes,
+    );
+  }
+}
