@@ -29,6 +29,7 @@ describe('GitHub Actions workflows', () => {
     mkdirSync(join(dir, '.github', 'workflows'), { recursive: true });
     writeFileSync(
       join(dir, '.github', 'workflows', 'broken.yml'),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JS template
       'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.evnt }}\n',
     );
     const run = actionlint(dir);

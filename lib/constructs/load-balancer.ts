@@ -196,6 +196,7 @@ function enableAccessLogs(
       resources: [objects],
       principals: [
         new iam.ArnPrincipal(
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub pattern, not a JS template
           Fn.sub('arn:${AWS::Partition}:iam::${ElbAccount}:root', {
             ElbAccount: elbAccounts.findInMap(Aws.REGION, 'account', Aws.ACCOUNT_ID),
           }),

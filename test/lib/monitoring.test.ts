@@ -509,7 +509,9 @@ describe('notifications', () => {
 
   it('subscribes the configured e-mail addresses, and nobody by default', () => {
     const emails = (template: typeof dev.service) =>
-      Object.values(resourcesOf(template, 'AWS::SNS::Subscription')).filter((s) => s.Properties['Protocol'] === 'email');
+      Object.values(resourcesOf(template, 'AWS::SNS::Subscription')).filter(
+        (s) => s.Properties['Protocol'] === 'email',
+      );
     assert.equal(emails(dev.service).length, 0);
     assert.equal(emails(tuned.service).length, 2);
     tuned.service.hasResourceProperties('AWS::SNS::Subscription', {
