@@ -117,7 +117,10 @@ export function renderResult(
   if (result.error) rows.push(['error', c.red(result.error)]);
   for (const issue of result.issues ?? []) rows.push(['issue', issue]);
   if (result.database)
-    rows.push(['database', `${result.database.note} (never restored automatically; see lambda/rollback/RUNBOOK.md)`]);
+    rows.push([
+      'database',
+      `${result.database.note} (never restored automatically; see the README runbook, "Database restore after a rollback")`,
+    ]);
   return renderTable(['field', 'value'], rows);
 }
 
@@ -164,7 +167,7 @@ What it does
   --to-revision). It never rolls back a rollback or to the running revision, honours the cooldown, and acts
   at most once per incident, so running this twice, or while an alarm fires, makes one change. Unlike an
   alarm, a request may roll back outside the watch window. The database is never restored: the answer names
-  the newest pre-deploy snapshot; lambda/rollback/RUNBOOK.md has the restore procedure.
+  the newest pre-deploy snapshot; README.md (Runbook: database restore after a rollback) has the restore procedure.
 
 Payload sent to the function (pipelines may invoke it directly with the same JSON)
   ${JSON.stringify(EXAMPLE_PIPELINE_REQUEST, null, 2).replace(/\n/g, '\n  ')}

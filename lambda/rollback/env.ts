@@ -53,7 +53,7 @@ export const rollbackEnvSchema = z
     /** Identifier prefix of the pre-deploy snapshots. Default `sf-<stage>-predeploy`. */
     SNAPSHOT_PREFIX: z.string().optional(),
     /** Where people find the restore procedure, linked from every notification. */
-    RUNBOOK_URL: z.string().default('lambda/rollback/RUNBOOK.md#database-restore-after-a-rollback'),
+    RUNBOOK_URL: z.string().default('README.md#database-restore-after-a-rollback'),
   })
   .superRefine((env, ctx) => {
     const service = ECS_SERVICE_ARN.exec(env.SERVICE_ARN);
@@ -102,7 +102,7 @@ export interface RollbackEnvironmentProps {
   readonly actingGraceSeconds?: number;
   /** @default `sf-<stage>-predeploy` (must match the snapshot hook's) */
   readonly snapshotPrefix?: string;
-  /** @default `lambda/rollback/RUNBOOK.md#database-restore-after-a-rollback` */
+  /** @default `README.md#database-restore-after-a-rollback` */
   readonly runbookUrl?: string;
 }
 

@@ -57,6 +57,7 @@ export class Rollback extends Construct {
     const { service, cluster, taskDefinition } = props.web;
 
     this.lockTable = new dynamodb.Table(this, 'Locks', {
+      tableName: `softfactory-${props.stage}-rollback-locks`,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
