@@ -2,6 +2,7 @@
  * Turns CDK context (`-c stage=prod -c cpu=1024`, or cdk.json) into a validated StageConfig, once.
  * A bad value becomes a ConfigError whose message is one line naming the key, the value and what is allowed.
  */
+import { existsSync, statSync } from 'node:fs';
 import {
   type CertificateSource,
   type ImageSource,
@@ -21,6 +22,10 @@ type Kind = 'int' | 'number' | 'bool' | 'string' | 'list' | 'command';
 /** Every key a user may set with `-c key=value`, and how its text is read. */
 export const CONFIG_KEYS: Readonly<Record<string, Kind>> = {
   stage: 'string',
+  migrationSource: 'string',
+  migrationSourceVersion: 'string',
+  migrationSchemaMode: 'string',
+  migrationOnError: 'string',
   account: 'string',
   region: 'string',
   certificateArn: 'string',
@@ -177,6 +182,36 @@ function pickCertificate(v: Record<string, unknown>, fallback: CertificateSource
   return fallback;
 }
 
+function pickMigration(v: Record<string, unknown>): Record<string, unknown> | undefined {
+  const source = v['migrationSource'] as string | undefined;
+  if (source === undefined) {
+    for (const key of ['migrationSourceVersion', 'migrationSchemaMode', 'migrationOnError']) {
+      if (v[key] !== undefined) fail(key, v[key], 'needs migrationSource (the SQLite file to migrate)');
+    }
+    return undefined;
+  }
+  const schemaMode = v['migrationSchemaMode'] ?? 'translate';
+  const onError = v['migrationOnError'] ?? 'fail';
+  if (!['translate', 'existing'].includes(schemaMode as string))
+    fail('migrationSchemaMode', schemaMode, expect('translate or existing'));
+  if (!['fail', 'skip-row'].includes(onError as string)) fail('migrationOnError', onError, expect('fail or skip-row'));
+  if (source.startsWith('s3://')) {
+    if (!/^s3:\/\/[a-z0-9.-]{3,63}\/.+$/.test(source))
+      fail('migrationSource', source, expect('s3://<bucket>/<key> or a local file path'));
+    if (v['migrationSourceVersion'] === undefined) {
+      fail(
+        'migrationSourceVersion',
+        undefined,
+        'is required with an s3:// migrationSource: its ETag or version id (a new value reruns the migration)',
+      );
+    }
+    return { source: { kind: 's3', uri: source, version: v['migrationSourceVersion'] }, schemaMode, onError };
+  }
+  if (!existsSync(source) || !statSync(source).isFile())
+    fail('migrationSource', source, expect('an existing SQLite file or s3://<bucket>/<key>'));
+  return { source: { kind: 'path', path: source }, schemaMode, onError };
+}
+
 function pickImage(v: Record<string, unknown>, fallback: ImageSource): ImageSource {
   const given = ['image', 'imageDirectory', 'imageRepository'].filter((k) => v[k] !== undefined);
   if (given.length > 1) {
@@ -237,6 +272,8 @@ export function loadConfig(lookup: (key: string) => unknown, contextKeys: readon
     }
   }
   candidate['certificate'] = pickCertificate(values, defaults.certificate);
+  const migration = pickMigration(values);
+  if (migration) candidate['migration'] = migration;
   candidate['image'] = pickImage(values, defaults.image);
 
   const parsed = stageConfigSchema.safeParse(candidate);

@@ -119,6 +119,17 @@ export const certificateSchema = z.discriminatedUnion('kind', [
 ]);
 export type CertificateSource = z.infer<typeof certificateSchema>;
 
+/** The SQLite file to migrate into RDS: a local path (uploaded as an asset) or an S3 object and its version. */
+export const migrationSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('path'), path: z.string().min(1) }),
+  z.object({
+    kind: z.literal('s3'),
+    uri: z.string().regex(/^s3:\/\/[a-z0-9.-]{3,63}\/.+$/),
+    version: z.string().min(1),
+  }),
+]);
+export type MigrationSource = z.infer<typeof migrationSourceSchema>;
+
 export const stageConfigSchema = z
   .object({
     stage: z.enum(STAGES),
@@ -158,6 +169,14 @@ export const stageConfigSchema = z
     accessLogExpiryDays: count(1, 3653),
     /** ECS bake time after the production traffic shift (checklist: no error spike in the first 5 minutes). */
     bakeTimeMinutes: count(0, 1440),
+    /** SQLite → PostgreSQL migration run by the Data stack; absent → no migration runner. */
+    migration: z
+      .object({
+        source: migrationSourceSchema,
+        schemaMode: z.enum(['translate', 'existing']),
+        onError: z.enum(['fail', 'skip-row']),
+      })
+      .optional(),
     /** Minutes the smoke hook may take at each stage before ECS rolls back (the ECS default is 24 hours). */
     hookTimeoutMinutes: count(1, 20160),
     /** Invocations of the smoke hook per stage before transient failures become FAILED. */

@@ -13,6 +13,8 @@ import { Construct } from 'constructs';
 export interface HouseFunctionProps {
   /** Folder under `lambda/` holding `handler.ts`. */
   readonly entry: string;
+  /** Exported function to run. @default 'handler' */
+  readonly handler?: string;
   /** Physical function name; fixed so the CLI and alarms can find it. */
   readonly functionName: string;
   readonly description: string;
@@ -32,8 +34,8 @@ export interface HouseFunctionProps {
   readonly onFailure?: lambda.IDestination;
   /** @default unreserved */
   readonly reservedConcurrentExecutions?: number;
-  /** Files bundled next to handler.js (e.g. a CA bundle), as esbuild loader settings. @default none */
-  readonly loader?: Record<string, string>;
+  /** Shell commands run after bundling (`outputDir` is the bundle), e.g. to place a .wasm file beside it. */
+  readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
 
 const LAMBDA_ROOT = join(__dirname, '..', '..', 'lambda');
@@ -56,7 +58,7 @@ export class HouseFunction extends Construct {
     });
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: join(LAMBDA_ROOT, props.entry, 'handler.ts'),
-      handler: 'handler',
+      handler: props.handler ?? 'handler',
       functionName: props.functionName,
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -79,7 +81,13 @@ export class HouseFunction extends Construct {
         target: 'node22',
         format: nodejs.OutputFormat.CJS,
         externalModules: [],
-        loader: props.loader,
+        commandHooks: props.afterBundling
+          ? {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: props.afterBundling,
+            }
+          : undefined,
       },
     });
     Validations.of(this.function).acknowledge({

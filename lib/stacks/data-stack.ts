@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config';
 import { Database } from '../constructs/database';
 import { LogArchiveBucket, logArchiveBucketName } from '../constructs/log-archive-bucket';
+import { MigrationRunner } from '../constructs/migration-runner';
 import type { Network } from '../constructs/network';
 
 export interface DataStackProps extends StackProps {
@@ -17,6 +18,8 @@ export interface DataStackProps extends StackProps {
 export class DataStack extends Stack {
   public readonly database: Database;
   public readonly logArchive: LogArchiveBucket;
+  /** The SQLite → PostgreSQL migration runner, when `migrationSource` is configured. */
+  public readonly migration?: MigrationRunner;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.stage === 'prod' });
@@ -44,6 +47,19 @@ export class DataStack extends Stack {
       reason:
         'A log archive written by one Firehose role: server access logs would need yet another log bucket; reads are rare and CloudTrail S3 data events can audit them.',
     });
+
+    if (config.migration) {
+      this.migration = new MigrationRunner(this, 'Migration', {
+        stage: config.stage,
+        vpc: props.network.vpc,
+        database: this.database,
+        source: config.migration.source,
+        schemaMode: config.migration.schemaMode,
+        onError: config.migration.onError,
+        logRetentionDays: config.logRetentionDays,
+      });
+      new CfnOutput(this, 'MigrationReportBucket', { value: this.migration.reports.bucketName });
+    }
 
     new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.instance.dbInstanceEndpointAddress });
     new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secret.secretArn });

@@ -1,0 +1,166 @@
+/**
+ * Rows of the fast path in batches: each row's "<rowid>:<mask>:<segment>" bytes packed end to end in one buffer,
+ * plus the row's raw complex values. Reading SQLite (WebAssembly) is the larger half of the migration's own CPU, so
+ * on a machine with a spare core it runs in a worker thread (read-worker.ts) while this thread converts and
+ * streams the previous batch; otherwise in this thread. Either way the consumer sees the same batches.
+ */
+
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { SourceTable } from './schema';
+import type { RawValue, SqliteSource } from './sqlite-source';
+
+export interface RowBatch {
+  readonly count: number;
+  readonly bytes: Uint8Array;
+  /** End offset in `bytes` of each row. */
+  readonly ends: Uint32Array;
+  /** `count × nComplex` raw complex values, row-major. */
+  readonly complex: RawValue[];
+}
+
+export interface ScanRequest {
+  readonly table: SourceTable;
+  readonly select: string;
+  readonly afterKey: bigint | number | null;
+  readonly nComplex: number;
+}
+
+export const BATCH_ROWS = 2000;
+
+/** Packs records from `selectRecords` into batches (the in-thread reader). */
+export function* packBatches(source: SqliteSource, req: ScanRequest): Generator<RowBatch> {
+  let bytes = new Uint8Array(1 << 18);
+  let ends = new Uint32Array(BATCH_ROWS);
+  let complex: RawValue[] = [];
+  let count = 0;
+  let pos = 0;
+  const keys = Array.from({ length: req.nComplex }, (_, j) => `x${j}`);
+  for (const rec of source.selectRecords(req.table, req.select, req.afterKey)) {
+    const s = rec['s'] as Uint8Array;
+    if (pos + s.length > bytes.length) {
+      const bigger = new Uint8Array(Math.max(bytes.length * 2, pos + s.length));
+      bigger.set(bytes.subarray(0, pos));
+      bytes = bigger;
+    }
+    bytes.set(s, pos);
+    pos += s.length;
+    ends[count++] = pos;
+    for (const k of keys) complex.push(rec[k] as RawValue);
+    if (count === BATCH_ROWS) {
+      yield { count, bytes, ends, complex };
+      bytes = new Uint8Array(bytes.length);
+      ends = new Uint32Array(BATCH_ROWS);
+      complex = [];
+      count = 0;
+      pos = 0;
+    }
+  }
+  if (count > 0) yield { count, bytes, ends, complex };
+}
+
+type WorkerMessage =
+  | { type: 'batch'; id: number; batch: RowBatch }
+  | { type: 'end'; id: number }
+  | { type: 'closed'; id: number }
+  | { type: 'error'; id: number; message: string };
+
+/**
+ * A reader thread with its own read-only handle on the SQLite file, serving one scan at a time. At most two
+ * batches are in flight, so memory stays flat however far the database lags behind.
+ */
+export class ReaderThread {
+  private readonly worker: Worker;
+  private nextId = 0;
+  private readonly inbox: WorkerMessage[] = [];
+  private wake: (() => void) | null = null;
+  private failure: Error | null = null;
+
+  private constructor(file: string, sqlitePath: string) {
+    // Running from TypeScript sources (tsx), the thread registers tsx's CommonJS hook itself: a worker does not
+    // always inherit the loader the main thread was started with (it does not under the tsx CLI).
+    const code = file.endsWith('.ts')
+      ? `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`
+      : `require(${JSON.stringify(file)});`;
+    this.worker = new Worker(code, { eval: true, workerData: { sqlitePath } });
+    this.worker.on('message', (m: WorkerMessage) => {
+      this.inbox.push(m);
+      this.wake?.();
+    });
+    this.worker.on('error', (e) => {
+      this.failure = e;
+      this.wake?.();
+    });
+    this.worker.on('exit', (code) => {
+      this.failure ??= new Error(`SQLite reader thread exited (code ${code})`);
+      this.wake?.();
+    });
+  }
+
+  /**
+   * Starts a reader thread when it can help: a spare core, and the worker script beside this module (true when
+   * running from the repository; a bundle that did not ship read-worker.js reads in-thread instead).
+   */
+  static start(sqlitePath: string): ReaderThread | null {
+    if (availableParallelism() < 2 || process.env['SFDEPLOY_READER_THREAD'] === '0') return null;
+    const file = join(__dirname, `read-worker${extname(__filename)}`);
+    if (!existsSync(file)) return null;
+    return new ReaderThread(file, sqlitePath);
+  }
+
+  private async next(id: number): Promise<WorkerMessage> {
+    for (;;) {
+      const i = this.inbox.findIndex((m) => m.id === id);
+      if (i >= 0) return this.inbox.splice(i, 1)[0] as WorkerMessage;
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = null;
+    }
+  }
+
+  /** Streams a scan's batches; leaving the loop early cancels the scan in the worker. */
+  async *scan(req: ScanRequest): AsyncGenerator<RowBatch> {
+    const id = ++this.nextId;
+    this.worker.postMessage({ type: 'scan', id, ...req });
+    let ended = false;
+    try {
+      for (;;) {
+        const m = await this.next(id);
+        if (m.type === 'end' || m.type === 'closed') {
+          ended = true;
+          return;
+        }
+        if (m.type === 'error') {
+          ended = true;
+          throw new Error(`SQLite reader thread: ${m.message}`);
+        }
+        this.worker.postMessage({ type: 'ack', id });
+        yield m.batch;
+      }
+    } finally {
+      if (!ended) {
+        this.worker.postMessage({ type: 'cancel', id });
+        for (;;) {
+          const m = await this.next(id);
+          if (m.type !== 'batch') break;
+          this.worker.postMessage({ type: 'ack', id });
+        }
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.failure) {
+      const id = ++this.nextId;
+      this.worker.postMessage({ type: 'close', id });
+      await Promise.race([this.next(id), new Promise((resolve) => setTimeout(resolve, 2000).unref())]).catch(
+        () => undefined,
+      );
+    }
+    await this.worker.terminate();
+  }
+}
