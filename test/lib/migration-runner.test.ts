@@ -63,7 +63,10 @@ describe('migration runner (Data stack)', () => {
 
   it('may read the source object and the credential, and write reports only under its stage prefix', () => {
     const policies = JSON.stringify(resourcesOf(withS3Object.data, 'AWS::IAM::Policy'));
-    assert.match(policies, /"Action":\["s3:GetObject","s3:GetObjectVersion"\],"Effect":"Allow","Resource":\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":s3:::softfactory-exports\/platform\.db"\]\]\}/);
+    assert.match(
+      policies,
+      /"Action":\["s3:GetObject","s3:GetObjectVersion"\],"Effect":"Allow","Resource":\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":s3:::softfactory-exports\/platform\.db"\]\]\}/,
+    );
     assert.match(policies, /secretsmanager:GetSecretValue/);
     assert.match(
       policies,
