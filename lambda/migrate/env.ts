@@ -8,7 +8,11 @@
  */
 import { z } from 'zod';
 
-export { SQLITE_WASM_FILE } from './sqlite-source';
+/**
+ * The WebAssembly file node-sqlite3-wasm loads from the directory of the running script. Defined here (not in
+ * sqlite-source.ts) so that importing this module, as the CDK construct does at synth time, loads no SQLite.
+ */
+export const SQLITE_WASM_FILE = 'node-sqlite3-wasm.wasm';
 
 /** Where the wasm file lives in the repository, for the construct's copy step. */
 export const SQLITE_WASM_SOURCE_PATH = 'node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm';

@@ -22,7 +22,7 @@ import type { SourceColumn, SourceForeignKey, SourceIndex, SourceSchema, SourceT
 import { parseTableConstraints } from './schema';
 
 /** The WebAssembly file node-sqlite3-wasm loads from the directory of the running script (copy it next to a bundle). */
-export const SQLITE_WASM_FILE = 'node-sqlite3-wasm.wasm';
+export { SQLITE_WASM_FILE } from './env';
 
 /** A raw SQLite value: text arrives as its bytes (Uint8Array) with its bit set in the row's text mask. */
 export type RawValue = number | bigint | Uint8Array | null;
