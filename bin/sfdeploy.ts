@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE } from './cli/support';
+import { register as registerChecklist } from './commands/checklist';
 import { register as registerMigrate } from './commands/migrate';
 import { register as registerReleaseStatus } from './commands/release-status';
 import { register as registerRollback } from './commands/rollback';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerRollback(program);
   registerReleaseStatus(program);
+  registerChecklist(program);
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
