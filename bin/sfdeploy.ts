@@ -31,7 +31,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {
@@ -44,6 +44,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('sfdeploy.js')) {
-  void main();
-}
+if (require.main === module) void main();

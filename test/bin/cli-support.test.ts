@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { renderTable, stripAnsi } from '../../bin/cli/support';
 
@@ -23,6 +26,15 @@ describe('CLI support', () => {
     const run = spawnSync(process.execPath, ['bin/sfdeploy.js', '--help'], { encoding: 'utf8' });
     assert.equal(run.status, 0);
     for (const command of ['smoke', 'migrate', 'rollback']) assert.match(run.stdout, new RegExp(`\\n  ${command}\\b`));
+  });
+
+  it('runs when started through a symlink named sfdeploy, as npm links package bins', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfdeploy-bin-'));
+    const link = join(dir, 'sfdeploy');
+    symlinkSync(resolve('bin/sfdeploy.js'), link);
+    const run = spawnSync(process.execPath, [link, '--help'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^Usage: sfdeploy /);
   });
 
   it('answers an unknown command with one line and exit 2', () => {
