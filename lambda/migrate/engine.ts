@@ -33,7 +33,7 @@ import {
   type TableReport,
   type VerifyRow,
 } from './report';
-import { packBatches, ReaderThread } from './row-batches';
+import { packBatches, ReaderThread, type ScanRequest } from './row-batches';
 import {
   affinity,
   dependencyOrder,
@@ -161,6 +161,8 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
   let client: Client | null = null;
   let reader: ReaderThread | null = null;
   try {
+    // Started first: the thread's own start-up (module load, WebAssembly, opening the file) overlaps planning.
+    reader = options.readerThread === false ? null : ReaderThread.start(options.sqlitePath);
     const schema = source.readSchema();
     SqliteSource.resolveForeignKeys(schema);
     const counts = new Map(schema.tables.map((t) => [t.name, source.countRows(t.name)]));
@@ -203,7 +205,6 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
       rejectedFd: null,
     };
     await plan(run, counts);
-    reader = options.readerThread === false ? null : ReaderThread.start(options.sqlitePath);
     run.reader = reader;
     const schemaErrors = report.schemaIssues.some((i) => i.severity === 'error');
     if (options.action === 'check') {
@@ -398,6 +399,8 @@ interface PumpOptions {
   abortOnProblem: boolean;
   /** Collects bad rows' keys (skip-row pre-scan). */
   badKeys: Map<string, string[]> | null;
+  /** The scan the reader thread can start on once this one is read (the next table to load). */
+  readAhead?: ScanRequest | null;
 }
 
 /** Converts one raw row (slow path) in copy order; reports problems. Returns the values, or null for a bad row. */
@@ -492,7 +495,7 @@ async function pump(run: Run, planned: TablePlan, opts: PumpOptions): Promise<Pu
     let lastKey: number | bigint | null = null;
     const nComplex = complexConverters.length;
     const request = { table, select: fast.select, afterKey, nComplex };
-    const batches = run.reader ? run.reader.scan(request) : packBatches(run.source, request);
+    const batches = run.reader ? run.reader.scan(request, opts.readAhead ?? null) : packBatches(run.source, request);
     try {
       scan: for await (const batch of batches) {
         let start = 0;
@@ -500,10 +503,11 @@ async function pump(run: Run, planned: TablePlan, opts: PumpOptions): Promise<Pu
           tick();
           // "<rowid>:<mask or -1>:<CSV segment>" — one value per row keeps the library's per-value cost down.
           const end = batch.ends[r] as number;
-          const all = batch.bytes.subarray(start, end);
+          const head = parsePrefix(batch.bytes, batch.starts ? (batch.starts[r] as number) : start);
           start = end;
-          const head = parsePrefix(all);
           const key = head.key;
+          // Checkpoints record the last rowid sent: rows must come in rising rowid order for that to be safe.
+          if (lastKey !== null && key <= lastKey) throw new Error(`internal: ${table.name} rows out of rowid order`);
           lastKey = key;
           if (opts.skip && opts.skip.size > 0 && opts.skip.has(String(key))) {
             result.rejected++;
@@ -511,7 +515,7 @@ async function pump(run: Run, planned: TablePlan, opts: PumpOptions): Promise<Pu
           }
           let wait: Promise<void> | null = null;
           const mask = head.mask;
-          const seg = all.subarray(head.start);
+          const seg = batch.bytes.subarray(head.start, end);
           let ok = mask >= 0 && seg.indexOf(0) === -1 && isUtf8(seg);
           // The temporal fields lead the segment: check their layout and calendar on the bytes.
           for (let t = 0, pos = 0; ok && t < nTemporal; t++) {
@@ -535,10 +539,10 @@ async function pump(run: Run, planned: TablePlan, opts: PumpOptions): Promise<Pu
             if (copy) {
               copy.bytes(seg);
               for (let j = 0; j < complexValues.length; j++) {
-                if (j > 0 || nSimple > 0) copy.text('\t');
+                if (j > 0 || nSimple > 0) copy.byte(9);
                 copy.text(csvField(complexValues[j] as string | null, planned.escape[nSimple + j] === true));
               }
-              copy.text('\n');
+              copy.byte(10);
               wait = copy.endRow();
             }
           } else {
@@ -585,15 +589,18 @@ async function pump(run: Run, planned: TablePlan, opts: PumpOptions): Promise<Pu
 
 const prefix = { key: 0 as number | bigint, mask: 0, start: 0 };
 
-/** Reads the fast path's "<rowid>:<mask>:" prefix (reusing one object: this runs once per row). */
-function parsePrefix(b: Uint8Array): typeof prefix {
-  let p = 0;
-  const negative = b[0] === 45;
+/**
+ * Reads the fast path's "<rowid>:<mask>:" prefix of the row starting at `from` (reusing one object: this runs once
+ * per row); `start` is where the row's CSV segment begins.
+ */
+function parsePrefix(b: Uint8Array, from: number): typeof prefix {
+  let p = from;
+  const negative = b[p] === 45;
   if (negative) p++;
   let key = 0;
   while (b[p] !== 58) key = key * 10 + ((b[p++] as number) - 48);
   // Rowids beyond 2^53 (rare, but SQLite allows 64-bit rowids) are re-read exactly.
-  prefix.key = p > 16 ? BigInt(Buffer.from(b.subarray(0, p)).toString('latin1')) : negative ? -key : key;
+  prefix.key = p - from > 16 ? BigInt(Buffer.from(b.subarray(from, p)).toString('latin1')) : negative ? -key : key;
   p++;
   if (b[p] === 45) {
     prefix.mask = -1;
@@ -636,6 +643,11 @@ class CopyWriter {
     this.ensure(data.length);
     this.buffer.set(data, this.pos);
     this.pos += data.length;
+  }
+
+  byte(value: number): void {
+    this.ensure(1);
+    this.buffer[this.pos++] = value;
   }
 
   text(data: string): void {
@@ -948,7 +960,7 @@ async function migrate(run: Run, sourceFingerprint: string): Promise<void> {
   const background = writing && options.target ? await connectTarget(options.target) : null;
   const finisher = new Finisher(run, background ?? client);
   try {
-    for (const name of names) {
+    for (const [index, name] of names.entries()) {
       const planned = run.plans.get(name) as TablePlan;
       const previous = tableStates.get(name);
       const row: TableReport = {
@@ -978,7 +990,7 @@ async function migrate(run: Run, sourceFingerprint: string): Promise<void> {
       run.progress.tableStart(name, planned.totalRows, writing ? 'load' : 'scan');
       const skip = rejected?.get(name) ?? null;
       const outcome = writing
-        ? await loadTable(run, planned, previous ?? null, skip, segment)
+        ? await loadTable(run, planned, previous ?? null, skip, segment, nextScan(run, names, index, tableStates))
         : await scanOnly(run, planned);
       row.loadedRows = outcome.loadedRows;
       row.rejectedRows = outcome.rejected;
@@ -1024,6 +1036,24 @@ async function migrate(run: Run, sourceFingerprint: string): Promise<void> {
   }
 }
 
+/**
+ * The fast-path scan of the next table this run will load, so the reader thread reads ahead while the current
+ * table's COPY drains and commits. Reading is all it does: nothing is written until that table's own turn.
+ */
+function nextScan(
+  run: Run,
+  names: readonly string[],
+  index: number,
+  states: Map<string, TableState>,
+): ScanRequest | null {
+  if (!run.reader || run.options.deadline !== undefined || run.options.segmentRows !== undefined) return null;
+  const name = names.slice(index + 1).find((n) => states.get(n)?.status !== 'loaded');
+  const planned = name === undefined ? undefined : run.plans.get(name);
+  if (!planned?.fast) return null;
+  const nComplex = planned.converters.length - planned.fast.simpleCount;
+  return { table: planned.source, select: planned.fast.select, afterKey: null, nComplex };
+}
+
 interface LoadOutcome {
   status: TableReport['status'];
   loadedRows: number;
@@ -1051,6 +1081,7 @@ async function loadTable(
   previous: TableState | null,
   skip: Map<string, string[]> | null,
   segmentRows: number,
+  readAhead: ScanRequest | null,
 ): Promise<LoadOutcome> {
   const client = requireClient(run);
   const { options } = run;
@@ -1079,6 +1110,7 @@ async function loadTable(
         reportProblems: true,
         abortOnProblem: options.onError === 'fail',
         badKeys: null,
+        readAhead: segmented ? null : readAhead,
       });
       if (r.badRows > 0) {
         await client.query('ROLLBACK');
@@ -1125,6 +1157,9 @@ class Finisher {
   ok = true;
   private readonly keyed = new Set<string>();
   private readonly fksDone = new Set<string>();
+  /** Tables analyzed right after their keys, while later tables load (the rest are analyzed at the end). */
+  private readonly analyzed = new Set<string>();
+  private finishing = false;
 
   constructor(
     private readonly run: Run,
@@ -1161,6 +1196,12 @@ class Finisher {
     for (const col of t.sequenceColumns)
       this.enqueue(name, `sequence of ${col}`, () => resetSequence(client, name, col));
     this.keyed.add(name);
+    if (!this.finishing) {
+      this.analyzed.add(name);
+      this.enqueue(name, 'ANALYZE', async () => {
+        await client.query(`ANALYZE ${quoteIdent(name)}`);
+      });
+    }
     if (targetChecksumWanted) {
       const planned = this.run.plans.get(name) as TablePlan;
       this.enqueue(name, 'target checksum', async () => {
@@ -1192,6 +1233,7 @@ class Finisher {
 
   /** Every table is loaded: queue whatever is missing (tables loaded by earlier runs too), then wait for it all. */
   async finish(): Promise<boolean> {
+    this.finishing = true;
     for (const name of this.run.order) if (!this.keyed.has(name)) this.tableLoaded(name, false);
     if (this.run.options.schemaMode === 'translate') this.foreignKeys(true);
     else {
@@ -1200,8 +1242,16 @@ class Finisher {
         this.enqueue(table, `foreign key ${constraint.name}`, () => addForeignKey(this.client, table, constraint));
       }
     }
+    const rest = this.run.order.filter((name) => !this.analyzed.has(name));
     this.enqueue('*', 'ANALYZE', async () => {
-      await this.client.query('ANALYZE');
+      // The state tables too, as the database-wide ANALYZE this replaces did.
+      const tables = [
+        ...rest.map((name) => quoteIdent(name)),
+        'sfdeploy_migrate.run',
+        'sfdeploy_migrate.table_state',
+        'sfdeploy_migrate.saved_fk',
+      ];
+      await this.client.query(`ANALYZE ${tables.join(', ')}`);
     });
     await this.queue;
     return this.ok;

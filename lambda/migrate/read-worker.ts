@@ -59,10 +59,9 @@ async function serve(): Promise<void> {
         while (!signal.cancelled && sent - signal.acks >= 2) await waitForMessage();
         if (signal.cancelled) break;
         const out: RowBatch = batch;
-        port?.postMessage({ type: 'batch', id: req.id, batch: out }, [
-          out.bytes.buffer as ArrayBuffer,
-          out.ends.buffer as ArrayBuffer,
-        ]);
+        const transfer = [out.bytes.buffer as ArrayBuffer, out.ends.buffer as ArrayBuffer];
+        if (out.starts) transfer.push(out.starts.buffer as ArrayBuffer);
+        port?.postMessage({ type: 'batch', id: req.id, batch: out }, transfer);
         sent++;
       }
       port?.postMessage({ type: 'end', id: req.id });

@@ -17,6 +17,8 @@ export interface RowBatch {
   readonly bytes: Uint8Array;
   /** End offset in `bytes` of each row. */
   readonly ends: Uint32Array;
+  /** Start offset in `bytes` of each row, when rows are not end to end (else each starts where the last ended). */
+  readonly starts?: Uint32Array;
   /** `count × nComplex` raw complex values, row-major. */
   readonly complex: RawValue[];
 }
@@ -32,6 +34,10 @@ export const BATCH_ROWS = 2000;
 
 /** Packs records from `selectRecords` into batches (the in-thread reader). */
 export function* packBatches(source: SqliteSource, req: ScanRequest): Generator<RowBatch> {
+  if (req.nComplex === 0) {
+    yield* groupedBatches(source, req);
+    return;
+  }
   let bytes = new Uint8Array(1 << 18);
   let ends = new Uint32Array(BATCH_ROWS);
   let complex: RawValue[] = [];
@@ -61,6 +67,37 @@ export function* packBatches(source: SqliteSource, req: ScanRequest): Generator<
   if (count > 0) yield { count, bytes, ends, complex };
 }
 
+/**
+ * Tables whose columns are all simple: SQLite packs each batch into one "<length>:<s>" blob (selectGrouped); this
+ * only finds where each row's bytes start and end, and checks that the lengths account for the whole blob.
+ */
+function* groupedBatches(source: SqliteSource, req: ScanRequest): Generator<RowBatch> {
+  for (const { blob, count } of source.selectGrouped(req.table, req.select, req.afterKey, BATCH_ROWS)) {
+    const starts = new Uint32Array(count);
+    const ends = new Uint32Array(count);
+    let p = 0;
+    for (let r = 0; r < count; r++) {
+      let len = 0;
+      let digits = 0;
+      while (p < blob.length && blob[p] !== 58) {
+        len = len * 10 + ((blob[p++] as number) - 48);
+        digits++;
+      }
+      if (digits === 0 || p >= blob.length) break;
+      p++;
+      starts[r] = p;
+      p += len;
+      ends[r] = p;
+    }
+    if (p !== blob.length) throw new Error(`internal: malformed row batch from ${req.table.name}`);
+    yield { count, bytes: blob, ends, starts, complex: [] };
+  }
+}
+
+function scanKey(req: ScanRequest): string {
+  return `${req.table.name}\u0000${req.select}\u0000${String(req.afterKey)}\u0000${req.nComplex}`;
+}
+
 type WorkerMessage =
   | { type: 'batch'; id: number; batch: RowBatch }
   | { type: 'end'; id: number }
@@ -77,6 +114,8 @@ export class ReaderThread {
   private readonly inbox: WorkerMessage[] = [];
   private wake: (() => void) | null = null;
   private failure: Error | null = null;
+  /** A scan posted ahead of its consumer (the next table's), so the thread reads it while this one finishes. */
+  private prefetched: { key: string; id: number } | null = null;
 
   private constructor(file: string, sqlitePath: string) {
     // Running from TypeScript sources (tsx), the thread registers tsx's CommonJS hook itself: a worker does not
@@ -122,10 +161,39 @@ export class ReaderThread {
     }
   }
 
-  /** Streams a scan's batches; leaving the loop early cancels the scan in the worker. */
-  async *scan(req: ScanRequest): AsyncGenerator<RowBatch> {
+  private post(req: ScanRequest): number {
     const id = ++this.nextId;
     this.worker.postMessage({ type: 'scan', id, ...req });
+    return id;
+  }
+
+  /** Cancels a prefetched scan nobody asked for, reading off whatever it already sent. */
+  private async dropPrefetch(): Promise<void> {
+    const p = this.prefetched;
+    if (!p) return;
+    this.prefetched = null;
+    this.worker.postMessage({ type: 'cancel', id: p.id });
+    for (;;) {
+      const m = await this.next(p.id);
+      if (m.type !== 'batch') break;
+      this.worker.postMessage({ type: 'ack', id: p.id });
+    }
+  }
+
+  /**
+   * Streams a scan's batches; leaving the loop early cancels the scan in the worker. `then` is the scan expected
+   * next: it is queued in the thread right behind this one, and served by the next matching `scan` call.
+   */
+  async *scan(req: ScanRequest, then: ScanRequest | null = null): AsyncGenerator<RowBatch> {
+    let id: number;
+    if (this.prefetched && this.prefetched.key === scanKey(req)) {
+      id = this.prefetched.id;
+      this.prefetched = null;
+    } else {
+      await this.dropPrefetch();
+      id = this.post(req);
+    }
+    if (then) this.prefetched = { key: scanKey(then), id: this.post(then) };
     let ended = false;
     try {
       for (;;) {
@@ -155,6 +223,7 @@ export class ReaderThread {
 
   async stop(): Promise<void> {
     if (!this.failure) {
+      await this.dropPrefetch().catch(() => undefined);
       const id = ++this.nextId;
       this.worker.postMessage({ type: 'close', id });
       await Promise.race([this.next(id), new Promise((resolve) => setTimeout(resolve, 2000).unref())]).catch(
