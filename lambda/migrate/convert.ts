@@ -224,7 +224,10 @@ function numericConverter(type: TargetType): Converter {
         if (precision !== undefined) return new ValueProblem(`${formatDouble(raw)} does not fit ${type.sql}`);
         return Number.isNaN(raw) ? 'NaN' : raw > 0 ? 'Infinity' : '-Infinity';
       }
-      plain = plainDecimal(formatDouble(raw));
+      // Without an exponent, JavaScript's rendering already is numeric's output form (plainDecimal would return it
+      // unchanged), except "-0", which numeric has not.
+      const shortest = formatDouble(raw);
+      plain = shortest.indexOf('e') === -1 ? (shortest === '-0' ? '0' : shortest) : plainDecimal(shortest);
     } else if (typeof raw === 'bigint') {
       plain = raw.toString();
     } else if (isText) {

@@ -494,11 +494,17 @@ async function pump(run: Run, planned: TablePlan, opts: PumpOptions): Promise<Pu
     const complexValues: (string | null)[] = new Array(complexConverters.length).fill(null);
     let lastKey: number | bigint | null = null;
     const nComplex = complexConverters.length;
-    const request = { table, select: fast.select, afterKey, nComplex };
+    const complexRaw: RawValue[] = new Array(nComplex).fill(null);
+    const complexText: boolean[] = new Array(nComplex).fill(false);
+    const request = { table, select: fast.select, afterKey, nComplex: 0 };
     const batches = run.reader ? run.reader.scan(request, opts.readAhead ?? null) : packBatches(run.source, request);
     try {
       scan: for await (const batch of batches) {
         let start = 0;
+        // One native check per batch instead of two per row. Sound only without complex values: each row's segment
+        // then sits between ASCII bytes (the prefix's ':' and the next row's length digits, or the end), so a
+        // batch that is valid UTF-8 without NUL has segments that are too. Otherwise, or when it fails, per row.
+        const clean = nComplex === 0 && batch.bytes.indexOf(0) === -1 && isUtf8(batch.bytes);
         for (let r = 0; r < batch.count; r++) {
           tick();
           // "<rowid>:<mask or -1>:<CSV segment>" — one value per row keeps the library's per-value cost down.
@@ -515,8 +521,10 @@ async function pump(run: Run, planned: TablePlan, opts: PumpOptions): Promise<Pu
           }
           let wait: Promise<void> | null = null;
           const mask = head.mask;
-          const seg = batch.bytes.subarray(head.start, end);
-          let ok = mask >= 0 && seg.indexOf(0) === -1 && isUtf8(seg);
+          const segStart =
+            nComplex > 0 ? decodeComplex(batch.bytes, head.start, nComplex, complexRaw, complexText) : head.start;
+          const seg = batch.bytes.subarray(segStart < 0 ? head.start : segStart, end);
+          let ok = mask >= 0 && segStart >= 0 && (clean || (seg.indexOf(0) === -1 && isUtf8(seg)));
           // The temporal fields lead the segment: check their layout and calendar on the bytes.
           for (let t = 0, pos = 0; ok && t < nTemporal; t++) {
             let end = seg.indexOf(9, pos);
@@ -525,10 +533,7 @@ async function pump(run: Run, planned: TablePlan, opts: PumpOptions): Promise<Pu
             pos = end + 1;
           }
           for (let j = 0; ok && j < complexConverters.length; j++) {
-            const v = (complexConverters[j] as Converter)(
-              batch.complex[r * nComplex + j] as RawValue,
-              ((mask >>> j) & 1) === 1,
-            );
+            const v = (complexConverters[j] as Converter)(complexRaw[j] as RawValue, complexText[j] as boolean);
             if (v instanceof ValueProblem) ok = false;
             else complexValues[j] = v;
           }
@@ -612,6 +617,58 @@ function parsePrefix(b: Uint8Array, from: number): typeof prefix {
   }
   prefix.start = p + 1;
   return prefix;
+}
+
+/** Reads a decimal number up to the next ':' at `p` (into `decoded.n`); returns the position after the ':'. */
+const decoded = { n: 0 };
+function readLength(b: Uint8Array, p: number): number {
+  let n = 0;
+  while (b[p] !== 58) n = n * 10 + ((b[p++] as number) - 48);
+  decoded.n = n;
+  return p + 1;
+}
+
+/**
+ * Decodes the row's complex values (fastpath.ts complexSql) at `p` into `raw`/`isText`, exactly the values and
+ * text flags the library's per-row read gave: integers as numbers when safe (else BigInt), reals parsed from 17
+ * significant digits, text and blobs as their bytes. Returns where the CSV segment starts, or -1 when a value must
+ * take the ordinary path (a real zero or infinity) — then the row is re-read, so the rest need not be decoded.
+ */
+function decodeComplex(b: Uint8Array, p: number, n: number, raw: RawValue[], isText: boolean[]): number {
+  for (let j = 0; j < n; j++) {
+    const tag = b[p++];
+    isText[j] = false;
+    if (tag === 110) {
+      raw[j] = null;
+    } else if (tag === 105 || tag === 114) {
+      const from = p;
+      while (b[p] !== 58) p++;
+      const text = latin1(b, from, p);
+      p++;
+      if (tag === 114) raw[j] = Number(text);
+      else {
+        // The library's rule: a number when safe, else an exact BigInt.
+        const v = Number(text);
+        raw[j] = Number.isSafeInteger(v) ? v : BigInt(text);
+      }
+    } else if (tag === 116 || tag === 98) {
+      p = readLength(b, p);
+      raw[j] = b.subarray(p, p + decoded.n);
+      isText[j] = tag === 116;
+      p += decoded.n;
+    } else if (tag === 122) {
+      return -1;
+    } else {
+      throw new Error('internal: malformed complex value on the fast path');
+    }
+  }
+  return p;
+}
+
+function latin1(b: Uint8Array, from: number, to: number): string {
+  let s = '';
+  for (let i = from; i < to; i++) s += String.fromCharCode(b[i] as number);
+  return s;
 }
 
 /** Builds COPY data in large byte buffers (SQLite's bytes go in untouched) and honours the socket's back-pressure. */
@@ -1050,8 +1107,7 @@ function nextScan(
   const name = names.slice(index + 1).find((n) => states.get(n)?.status !== 'loaded');
   const planned = name === undefined ? undefined : run.plans.get(name);
   if (!planned?.fast) return null;
-  const nComplex = planned.converters.length - planned.fast.simpleCount;
-  return { table: planned.source, select: planned.fast.select, afterKey: null, nComplex };
+  return { table: planned.source, select: planned.fast.select, afterKey: null, nComplex: 0 };
 }
 
 interface LoadOutcome {

@@ -165,9 +165,27 @@ export function copySql(type: TargetType, c: string): string {
 }
 
 /**
- * The select list of the fast path for a rowid table: `s` = "<rowid>:<mask or -1>:" + the CSV segment of the
- * simple columns, then `x0…` the raw complex values.
- * `simple` and `complex` are quoted SQLite column names with their target types.
+ * SQL encoding of a complex column's raw value inside the row's byte string, so that the whole table can be read in
+ * SQLite-joined batches (sqlite-source.ts selectGrouped) like the all-simple ones. Self-delimiting, and exact: the
+ * reader rebuilds the very RawValue the library would have returned (decodeComplex in engine.ts), and the ordinary
+ * converter runs on it. `n` NULL; `i<integer>:`; `r<printf('%!.17g')>:` — 17 significant digits round-trip every
+ * finite double (checked on SQLite 3.53 against millions of random bit patterns, both ways); `t<bytes>:<text bytes>`;
+ * `b<bytes>:<blob bytes>` (|| copies bytes by length, NULs and invalid UTF-8 included); `z` for a real zero (printf
+ * drops the sign of -0) or infinity: that row takes the ordinary path.
+ */
+export function complexSql(c: string): string {
+  return (
+    `CASE typeof(${c}) WHEN 'null' THEN 'n' WHEN 'integer' THEN 'i' || ${c} || ':' ` +
+    `WHEN 'real' THEN CASE WHEN ${c} = 0 OR abs(${c}) > 1.7976931348623157e308 THEN 'z' ` +
+    `ELSE 'r' || printf('%!.17g', ${c}) || ':' END ` +
+    `WHEN 'text' THEN 't' || length(CAST(${c} AS BLOB)) || ':' || ${c} ELSE 'b' || length(${c}) || ':' || ${c} END`
+  );
+}
+
+/**
+ * The select list of the fast path for a rowid table: one value `s` = "<rowid>:<0 or -1>:" + each complex value
+ * encoded by complexSql + the CSV segment of the simple columns (the mask is -1 when a simple value is not proven
+ * valid). `simple` and `complex` are quoted SQLite column names with their target types.
  */
 export function fastSelect(
   simple: readonly { col: string; type: TargetType; facts?: SourceFacts }[],
@@ -175,12 +193,7 @@ export function fastSelect(
 ): string {
   const ok = simple.length > 0 ? simple.map((s) => okSql(s.type, s.col, s.facts)).join(' AND ') : '1';
   const seg = simple.length > 0 ? simple.map((s) => copySql(s.type, s.col)).join(' || char(9) || ') : "''";
-  const mask = complex.length > 0 ? complex.map((c, i) => `((typeof(${c.col}) = 'text') << ${i})`).join(' | ') : '0';
-  const raw = complex.map((c) => `CASE WHEN typeof(${c.col}) = 'text' THEN CAST(${c.col} AS BLOB) ELSE ${c.col} END`);
-  // "s" starts with "<rowid>:<mask>:", the mask being the complex columns' text bits when every simple value is
-  // proven valid, else -1: one value per row instead of three (each costs the library a round trip into wasm).
-  return [
-    `CAST(rowid || ':' || (CASE WHEN ${ok} THEN ${mask} ELSE -1 END) || ':' || ${seg} AS BLOB) AS "s"`,
-    ...raw.map((r, i) => `${r} AS "x${i}"`),
-  ].join(', ');
+  const enc = complex.map((c) => ` || ${complexSql(c.col)}`).join('');
+  // One value per row (and SQLite joins a batch of them into one): each value costs the library a round trip.
+  return `CAST(rowid || ':' || (CASE WHEN ${ok} THEN 0 ELSE -1 END) || ':'${enc} || ${seg} AS BLOB) AS "s"`;
 }
