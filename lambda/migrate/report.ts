@@ -171,7 +171,7 @@ export function renderReport(
             'indexes',
             'constraints',
             'fk',
-            '',
+            'verdict',
           ],
           report.verification.rows.map((v) => [
             v.table,

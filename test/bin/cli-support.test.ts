@@ -37,6 +37,16 @@ describe('CLI support', () => {
     assert.match(run.stdout, /^Usage: sfdeploy /);
   });
 
+  it('loads lazily imported command modules through the launcher (migrate imports its core on demand)', () => {
+    const run = spawnSync(process.execPath, ['bin/sfdeploy.js', 'migrate', join(tmpdir(), 'no-such-file.db')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /^sfdeploy: .*no-such-file\.db/);
+    assert.doesNotMatch(run.stderr, /Cannot find module/);
+  });
+
   it('answers an unknown command with one line and exit 2', () => {
     const run = spawnSync(process.execPath, ['bin/sfdeploy.js', 'no-such-command'], { encoding: 'utf8' });
     assert.equal(run.status, 2);
