@@ -24,6 +24,12 @@ import {
   needsCopyEscape,
   ValueProblem,
 } from './convert';
+import {
+  decodeComplex as decodeComplexExport,
+  parsePrefix as parsePrefixExport,
+  type RenderSpec,
+  renderColumn,
+} from './fast-render';
 import { copyOrder, fastSelect, isSimple, isTemporal, validTemporalBytes } from './fastpath';
 import {
   finalizeVerdict,
@@ -127,6 +133,8 @@ interface TablePlan {
   /** Fast-path queries; null for WITHOUT ROWID tables (their rows cannot be re-read by rowid). */
   readonly fast: {
     select: string;
+    /** The same rendering from raw records (fast-render.ts); null when the table's records hold hidden columns. */
+    render: RenderSpec | null;
     simpleCount: number;
     /** For each leading temporal column: true for a datetime, false for a date. */
     temporal: boolean[];
@@ -335,6 +343,7 @@ async function plan(run: Run, counts: Map<string, number>): Promise<void> {
           ? null
           : {
               select: fastSelect(simple.map(named), complex.map(named)),
+              render: table.generatedColumns.length > 0 ? null : renderSpecOf(table, simple, complex),
               simpleCount: simple.length,
               temporal: simple.filter((c) => isTemporal(c.type)).map((c) => c.type.kind === 'timestamp'),
             },
@@ -401,6 +410,28 @@ interface PumpOptions {
   badKeys: Map<string, string[]> | null;
   /** The scan the reader thread can start on once this one is read (the next table to load). */
   readAhead?: ScanRequest | null;
+}
+
+// Bound once: both run per row, and a cross-module call compiled to CommonJS would read a property each time.
+const parsePrefix = parsePrefixExport;
+const decodeComplex = decodeComplexExport;
+
+/** The fast path's columns as the record renderer sees them (fast-render.ts). */
+function renderSpecOf(
+  table: SourceTable,
+  simple: readonly TargetColumn[],
+  complex: readonly TargetColumn[],
+): RenderSpec {
+  const column = (c: TargetColumn) => {
+    const field = table.columns.findIndex((s) => s.name === c.name);
+    const source = table.columns[field];
+    const integerKey =
+      table.primaryKey.length === 1 &&
+      table.primaryKey[0] === c.name &&
+      source?.declaredType.toUpperCase() === 'INTEGER';
+    return renderColumn(field, c.type, table.rowidAlias === c.name ? 'alias' : integerKey ? 'maybe' : 'no');
+  };
+  return { fields: table.columns.length, simple: simple.map(column), complex: complex.map(column) };
 }
 
 /** Converts one raw row (slow path) in copy order; reports problems. Returns the values, or null for a bad row. */
@@ -496,7 +527,7 @@ async function pump(run: Run, planned: TablePlan, opts: PumpOptions): Promise<Pu
     const nComplex = complexConverters.length;
     const complexRaw: RawValue[] = new Array(nComplex).fill(null);
     const complexText: boolean[] = new Array(nComplex).fill(false);
-    const request = { table, select: fast.select, afterKey, nComplex: 0 };
+    const request = { table, select: fast.select, afterKey, nComplex: 0, render: fast.render };
     const batches = run.reader ? run.reader.scan(request, opts.readAhead ?? null) : packBatches(run.source, request);
     try {
       scan: for await (const batch of batches) {
@@ -590,85 +621,6 @@ async function pump(run: Run, planned: TablePlan, opts: PumpOptions): Promise<Pu
   }
   run.progress.rows(table.name, seen);
   return result;
-}
-
-const prefix = { key: 0 as number | bigint, mask: 0, start: 0 };
-
-/**
- * Reads the fast path's "<rowid>:<mask>:" prefix of the row starting at `from` (reusing one object: this runs once
- * per row); `start` is where the row's CSV segment begins.
- */
-function parsePrefix(b: Uint8Array, from: number): typeof prefix {
-  let p = from;
-  const negative = b[p] === 45;
-  if (negative) p++;
-  let key = 0;
-  while (b[p] !== 58) key = key * 10 + ((b[p++] as number) - 48);
-  // Rowids beyond 2^53 (rare, but SQLite allows 64-bit rowids) are re-read exactly.
-  prefix.key = p - from > 16 ? BigInt(Buffer.from(b.subarray(from, p)).toString('latin1')) : negative ? -key : key;
-  p++;
-  if (b[p] === 45) {
-    prefix.mask = -1;
-    while (b[p] !== 58) p++;
-  } else {
-    let mask = 0;
-    while (b[p] !== 58) mask = mask * 10 + ((b[p++] as number) - 48);
-    prefix.mask = mask;
-  }
-  prefix.start = p + 1;
-  return prefix;
-}
-
-/** Reads a decimal number up to the next ':' at `p` (into `decoded.n`); returns the position after the ':'. */
-const decoded = { n: 0 };
-function readLength(b: Uint8Array, p: number): number {
-  let n = 0;
-  while (b[p] !== 58) n = n * 10 + ((b[p++] as number) - 48);
-  decoded.n = n;
-  return p + 1;
-}
-
-/**
- * Decodes the row's complex values (fastpath.ts complexSql) at `p` into `raw`/`isText`, exactly the values and
- * text flags the library's per-row read gave: integers as numbers when safe (else BigInt), reals parsed from 17
- * significant digits, text and blobs as their bytes. Returns where the CSV segment starts, or -1 when a value must
- * take the ordinary path (a real zero or infinity) — then the row is re-read, so the rest need not be decoded.
- */
-function decodeComplex(b: Uint8Array, p: number, n: number, raw: RawValue[], isText: boolean[]): number {
-  for (let j = 0; j < n; j++) {
-    const tag = b[p++];
-    isText[j] = false;
-    if (tag === 110) {
-      raw[j] = null;
-    } else if (tag === 105 || tag === 114) {
-      const from = p;
-      while (b[p] !== 58) p++;
-      const text = latin1(b, from, p);
-      p++;
-      if (tag === 114) raw[j] = Number(text);
-      else {
-        // The library's rule: a number when safe, else an exact BigInt.
-        const v = Number(text);
-        raw[j] = Number.isSafeInteger(v) ? v : BigInt(text);
-      }
-    } else if (tag === 116 || tag === 98) {
-      p = readLength(b, p);
-      raw[j] = b.subarray(p, p + decoded.n);
-      isText[j] = tag === 116;
-      p += decoded.n;
-    } else if (tag === 122) {
-      return -1;
-    } else {
-      throw new Error('internal: malformed complex value on the fast path');
-    }
-  }
-  return p;
-}
-
-function latin1(b: Uint8Array, from: number, to: number): string {
-  let s = '';
-  for (let i = from; i < to; i++) s += String.fromCharCode(b[i] as number);
-  return s;
 }
 
 /** Builds COPY data in large byte buffers (SQLite's bytes go in untouched) and honours the socket's back-pressure. */
@@ -1107,7 +1059,13 @@ function nextScan(
   const name = names.slice(index + 1).find((n) => states.get(n)?.status !== 'loaded');
   const planned = name === undefined ? undefined : run.plans.get(name);
   if (!planned?.fast) return null;
-  return { table: planned.source, select: planned.fast.select, afterKey: null, nComplex: 0 };
+  return {
+    table: planned.source,
+    select: planned.fast.select,
+    afterKey: null,
+    nComplex: 0,
+    render: planned.fast.render,
+  };
 }
 
 interface LoadOutcome {

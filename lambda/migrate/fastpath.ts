@@ -136,8 +136,12 @@ export function okSql(
       // The layout and the calendar are checked in JavaScript on the row's bytes (validTemporalBytes).
       return `(${c} IS NULL OR typeof(${c}) = 'text')`;
     case 'timestamp':
-      // As for dates; length 20 (a bare trailing '.', or junk) must not pass through copySql's trimming.
-      return `(${c} IS NULL OR (typeof(${c}) = 'text' AND length(${c}) <> 20))`;
+      // As for dates; beyond the seconds only '.' and digits may follow, or copySql's trimming would drop junk
+      // ("…:00.." would become "…:00").
+      return (
+        `(${c} IS NULL OR (typeof(${c}) = 'text' AND (length(${c}) <= 19 OR (length(${c}) > 20 AND ` +
+        `substr(${c}, 20, 1) = '.' AND substr(${c}, 21) NOT GLOB '*[^0-9]*'))))`
+      );
     default:
       return '0';
   }

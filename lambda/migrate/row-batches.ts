@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { type RenderSpec, RowRenderer, RowSink } from './fast-render';
 import type { SourceTable } from './schema';
+import { TableCursor } from './sqlite-pages';
 import type { RawValue, SqliteSource } from './sqlite-source';
 
 export interface RowBatch {
@@ -28,6 +30,8 @@ export interface ScanRequest {
   readonly select: string;
   readonly afterKey: bigint | number | null;
   readonly nComplex: number;
+  /** The same rows rendered from the records in JavaScript (fast-render.ts), when the file allows it. */
+  readonly render?: RenderSpec | null;
 }
 
 export const BATCH_ROWS = 2000;
@@ -35,7 +39,12 @@ export const BATCH_ROWS = 2000;
 /** Packs records from `selectRecords` into batches (the in-thread reader). */
 export function* packBatches(source: SqliteSource, req: ScanRequest): Generator<RowBatch> {
   if (req.nComplex === 0) {
-    yield* groupedBatches(source, req);
+    const file = req.render ? source.pageFile() : null;
+    if (file && req.render) {
+      yield* renderedBatches(new TableCursor(file, source.rootPage(req.table), req.afterKey), req.render);
+    } else {
+      yield* groupedBatches(source, req);
+    }
     return;
   }
   let bytes = new Uint8Array(1 << 18);
@@ -65,6 +74,17 @@ export function* packBatches(source: SqliteSource, req: ScanRequest): Generator<
     }
   }
   if (count > 0) yield { count, bytes, ends, complex };
+}
+
+/** The fast path's rows rendered from the table's records (sqlite-pages.ts, fast-render.ts), in rowid order. */
+function* renderedBatches(cursor: TableCursor, spec: RenderSpec): Generator<RowBatch> {
+  const renderer = new RowRenderer(spec);
+  const sink = new RowSink(BATCH_ROWS);
+  while (cursor.next()) {
+    renderer.render(cursor, sink);
+    if (sink.count === BATCH_ROWS) yield { ...sink.take(), complex: [] };
+  }
+  if (sink.count > 0) yield { ...sink.take(), complex: [] };
 }
 
 /**

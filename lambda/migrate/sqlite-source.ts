@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { Database, type SQLiteValue } from 'node-sqlite3-wasm';
 import type { SourceColumn, SourceForeignKey, SourceIndex, SourceSchema, SourceTable } from './schema';
 import { parseTableConstraints } from './schema';
+import { PageFile } from './sqlite-pages';
 
 /** The WebAssembly file node-sqlite3-wasm loads from the directory of the running script (copy it next to a bundle). */
 export { SQLITE_WASM_FILE } from './env';
@@ -126,7 +127,31 @@ export class SqliteSource {
 
   close(): void {
     if (this.db.isOpen) this.db.close();
+    this.pages?.close();
+    this.pages = null;
     rmSync(this.workDir, { recursive: true, force: true });
+  }
+
+  private pages: PageFile | null | undefined;
+
+  /**
+   * The file for direct record reads (sqlite-pages.ts), or null when this reader cannot read it exactly (another
+   * text encoding, WAL mode) or `SFDEPLOY_PAGE_READER=0` asks for SQLite throughout. Opened once, beside the
+   * library's handle, whose read lock covers it.
+   */
+  pageFile(): PageFile | null {
+    if (this.pages === undefined) {
+      this.pages = process.env['SFDEPLOY_PAGE_READER'] === '0' ? null : PageFile.open(this.path);
+    }
+    return this.pages;
+  }
+
+  /** The root page of a rowid table's B-tree (sqlite_master.rootpage). */
+  rootPage(table: SourceTable): number {
+    const row = this.get("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?", [table.name]);
+    const root = num(row?.['rootpage']);
+    if (!Number.isInteger(root) || root < 1) throw new Error(`internal: no root page for ${table.name}`);
+    return root;
   }
 
   /** Reads tables, columns, keys, foreign keys and indexes. Internal `sqlite_*` tables are left out. */

@@ -224,6 +224,9 @@ export function generateFixture(path: string, options: { users?: number; bad?: b
     badUser(u + 13, 'created_at', "'2024-01-01 10:00:00.1234567'", /would be rounded/);
     badUser(u + 14, 'birthday', "'0000-01-01'", /impossible date/);
     badUser(u + 15, 'profile', `'{"a": "x' || char(1) || '"}'`, /invalid JSON/);
+    // Junk after the seconds that trimming trailing zeros and dots would otherwise have dropped.
+    badUser(u + 16, 'created_at', "'2024-01-01 10:00:00..'", /not a datetime/);
+    badUser(u + 17, 'created_at', "'2024-01-01 10:00:00.50.'", /not a datetime/);
     db.run(`INSERT INTO comments VALUES (?, 999999, NULL, NULL, 'orphan', '2024-01-01 00:00:00')`, [comments + 1]);
     planted.push({ table: 'comments', rowKey: `id=${comments + 1}`, column: 'project_id', reason: /orphan/ });
   }

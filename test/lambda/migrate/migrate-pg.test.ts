@@ -290,6 +290,33 @@ describe('bad data', () => {
   });
 });
 
+describe('the two readers of the fast path', () => {
+  it('reading through SQLite (SFDEPLOY_PAGE_READER=0) finds the same problems and loads the same rows', async () => {
+    const run = async (env: string | undefined) => {
+      const saved = process.env['SFDEPLOY_PAGE_READER'];
+      if (env === undefined) delete process.env['SFDEPLOY_PAGE_READER'];
+      else process.env['SFDEPLOY_PAGE_READER'] = env;
+      try {
+        const url = await pg.freshDatabase();
+        return await runMigration(options(bad.path, url, { onError: 'skip-row' }));
+      } finally {
+        if (saved === undefined) delete process.env['SFDEPLOY_PAGE_READER'];
+        else process.env['SFDEPLOY_PAGE_READER'] = saved;
+      }
+    };
+    const viaPages = await run(undefined);
+    const viaSqlite = await run('0');
+    for (const report of [viaPages, viaSqlite]) {
+      assertEveryPlantedProblemReported(report, bad);
+      assert.ok(report.verification?.ok);
+    }
+    const sums = (r: MigrationReport) =>
+      r.verification?.rows.map((t) => `${t.table} ${t.targetRows} ${t.targetChecksum}`);
+    assert.deepEqual(sums(viaSqlite), sums(viaPages));
+    assert.equal(viaSqlite.problems.length, viaPages.problems.length);
+  });
+});
+
 describe('--schema existing', () => {
   it('loads into tables the app created, converting by the target column types', async () => {
     const url = await pg.freshDatabase();
