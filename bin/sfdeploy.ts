@@ -1,6 +1,8 @@
 /**
  * sfdeploy — the operator CLI. The same code the Lambda functions run, from a laptop or a pipeline.
- * Each command lives in bin/commands/<name>.ts and registers itself here.
+ * Each command lives in bin/commands/<name>.ts and registers itself here. Registering stays cheap: a command module
+ * imports only commander types, bin/cli/support and node built-ins at load time, and `await import()`s its heavy
+ * dependencies (AWS SDK, zod, engines) in its action (test/bin/cli-support.test.ts checks this).
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE } from './cli/support';

@@ -4,16 +4,11 @@
  * Offline and instant: it reads the vendored checklist and the map, nothing else.
  */
 import type { Command } from 'commander';
-import {
-  type CoverageItem,
-  type CoverageReport,
-  countCoverage,
-  coverageDocument,
-  coverageSentence,
-  summarizeRefs,
-} from '../../lib/checklist/coverage';
-import { CHECKLIST_FILE, loadCoverage } from '../../lib/checklist/source';
+import type { Coverage, CoverageItem, CoverageReport } from '../../lib/checklist/coverage';
 import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError } from '../cli/support';
+
+type CoverageModule = typeof import('../../lib/checklist/coverage');
+type SourceModule = typeof import('../../lib/checklist/source');
 
 interface ChecklistOptions {
   readonly json?: boolean;
@@ -49,12 +44,17 @@ export function register(program: Command): void {
         'Exit codes: 0 every item shown is mapped, 1 an item is unmapped or a map entry is stale, 2 usage error.',
       ].join('\n'),
     )
-    .action((options: ChecklistOptions) => runAction(async () => checklist(options)));
+    .action((options: ChecklistOptions) => runAction(() => checklist(options)));
 }
 
-function checklist(options: ChecklistOptions): number {
-  const file = options.checklist ?? CHECKLIST_FILE;
-  const report = load(file);
+async function checklist(options: ChecklistOptions): Promise<number> {
+  const [coverageModule, source] = await Promise.all([
+    import('../../lib/checklist/coverage'),
+    import('../../lib/checklist/source'),
+  ]);
+  const { countCoverage, coverageDocument } = coverageModule;
+  const file = options.checklist ?? source.CHECKLIST_FILE;
+  const report = load(file, source);
   let items = report.items;
   if (options.section !== undefined) {
     const wanted = options.section.trim().toLowerCase();
@@ -72,12 +72,12 @@ function checklist(options: ChecklistOptions): number {
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ ...coverageDocument(shown), coverage }, null, 2)}\n`);
   } else {
-    process.stdout.write(renderReport(shown, coverage, options, report));
+    process.stdout.write(renderReport(shown, coverage, options, report, coverageModule));
   }
   return coverage.unmapped > 0 || report.mapProblems.length > 0 ? EXIT_CHECK_FAILED : EXIT_OK;
 }
 
-function load(file: string): CoverageReport {
+function load(file: string, { loadCoverage }: SourceModule): CoverageReport {
   try {
     return loadCoverage(file);
   } catch (error) {
@@ -90,9 +90,10 @@ function load(file: string): CoverageReport {
 
 function renderReport(
   items: readonly CoverageItem[],
-  coverage: ReturnType<typeof countCoverage>,
+  coverage: Coverage,
   options: ChecklistOptions,
   report: CoverageReport,
+  { coverageSentence, summarizeRefs }: CoverageModule,
 ): string {
   const c = colours(process.stdout);
   const width = process.stdout.isTTY ? (process.stdout.columns ?? 160) : Number.POSITIVE_INFINITY;
@@ -102,7 +103,7 @@ function renderReport(
   for (const [phase, phaseItems] of phases) {
     const rows = phaseItems.map((i) => {
       const subsection = i.item.section === phase ? '' : i.item.section.slice(phase.length + 3);
-      return [i.id, subsection, statusText(i, c), how(i)];
+      return [i.id, subsection, statusText(i, c), how(i, summarizeRefs)];
     });
     const fixed = Math.max(...rows.map((r) => r[0]!.length + r[1]!.length)) + 'out-of-scope'.length + 6;
     const room = Math.max(40, width - fixed);
@@ -132,7 +133,7 @@ function statusText(item: CoverageItem, c: ReturnType<typeof colours>): string {
   return c.red('UNMAPPED');
 }
 
-function how(item: CoverageItem): string {
+function how(item: CoverageItem, summarizeRefs: CoverageModule['summarizeRefs']): string {
   const entry = item.entry;
   if (!entry) return `no map entry (suggested id ${item.id})`;
   return entry.outOfScope ?? summarizeRefs(entry.enforcement);

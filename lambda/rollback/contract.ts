@@ -4,11 +4,13 @@
  * `sfdeploy rollback` and by the CDK construct, so it depends on nothing but zod.
  */
 import { z } from 'zod';
-import { STAGES } from '../../lib/config/stage-config';
 
-/** Stages the rollback function exists in: the stage config's list (that module depends on zod only). */
-export const ROLLBACK_STAGES = STAGES;
-export type RollbackStage = (typeof ROLLBACK_STAGES)[number];
+/** Stages and the example payload live in a zod-free module, so the CLI can show its help without loading zod. */
+export {
+  EXAMPLE_PIPELINE_REQUEST,
+  ROLLBACK_STAGES,
+  type RollbackStage,
+} from './contract-constants';
 
 /** Physical function name, fixed so the CLI and pipelines can find it without a stack lookup. */
 export function rollbackFunctionName(stage: string): string {
@@ -91,13 +93,3 @@ export const OWN_MESSAGE_ORIGIN = 'rollback-function';
 export const ALARM_SUBSCRIPTION_FILTER_POLICY = {
   [OWN_MESSAGE_ATTRIBUTE]: [{ exists: false }],
 } as const;
-
-/** Example payload, shown by `sfdeploy rollback --help`. */
-export const EXAMPLE_PIPELINE_REQUEST: PipelineRequest = {
-  action: 'rollback',
-  reason: 'checkout errors after release 2025.11.26',
-  requestedBy: 'ci:deploy-pipeline#1842',
-  toRevision:
-    'arn:aws:ecs:eu-west-1:123456789012:service-revision/softfactory-prod/softfactory-prod-web/4980306466373577095',
-  dryRun: false,
-};

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import type { ImageSource } from '../config/stage-config';
 import type { Database } from './database';
 import { APP_PORT, type LoadBalancer } from './load-balancer';
+import { CONTAINER_NAME } from './web-container';
 
 export interface WebServiceProps {
   readonly vpc: ec2.IVpc;
@@ -37,8 +38,7 @@ export interface WebServiceProps {
   readonly namePrefix: string;
 }
 
-/** Container name; the smoke hook, alarms and tests refer to it. */
-export const CONTAINER_NAME = 'web';
+export { CONTAINER_NAME } from './web-container';
 
 /**
  * The entry point assembles DATABASE_URL from the secret's fields at container start, so no password is in the

@@ -47,6 +47,21 @@ describe('CLI support', () => {
     assert.doesNotMatch(run.stderr, /Cannot find module/);
   });
 
+  it('registers every command without loading a dependency beyond commander (heavy ones load in the action)', () => {
+    const script =
+      "require('./bin/sfdeploy.ts').buildProgram();" +
+      'process.stdout.write(JSON.stringify(Object.keys(require.cache)));';
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const packages = new Set(
+      (JSON.parse(run.stdout) as string[])
+        .filter((file) => file.includes('/node_modules/'))
+        .map((file) => file.split('/node_modules/').pop()!.split('/')[0]!),
+    );
+    for (const loader of ['tsx', 'esbuild']) packages.delete(loader);
+    assert.deepEqual([...packages], ['commander']);
+  });
+
   it('answers an unknown command with one line and exit 2', () => {
     const run = spawnSync(process.execPath, ['bin/sfdeploy.js', 'no-such-command'], { encoding: 'utf8' });
     assert.equal(run.status, 2);

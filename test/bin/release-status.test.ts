@@ -177,8 +177,11 @@ describe('release-status', () => {
     register(program, () => client());
     const written: string[] = [];
     const original = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => {
-      written.push(String(chunk));
+    // The command writes strings. The test runner streams its own (binary) reports to stdout too, and the command
+    // loads the AWS SDK with `await import()`, during which those reports can be written: they are passed through.
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (typeof chunk !== 'string') return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
+      written.push(chunk);
       return true;
     }) as typeof process.stdout.write;
     try {
