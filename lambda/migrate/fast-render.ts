@@ -60,9 +60,11 @@ export class RowSink {
 
   constructor(
     capacityRows: number,
+    /** Where fresh buffers come from (the reader thread recycles the ones the consumer is done with). */
+    private readonly allocate: (minBytes: number) => Buffer = (n) => Buffer.allocUnsafeSlow(n),
     private readonly initialBytes = 1 << 18,
   ) {
-    this.bytes = Buffer.allocUnsafeSlow(initialBytes);
+    this.bytes = allocate(initialBytes);
     this.ends = new Uint32Array(capacityRows);
   }
 
@@ -76,8 +78,8 @@ export class RowSink {
   /** Hands over the rows so far and starts an empty buffer. */
   take(): { count: number; bytes: Uint8Array; ends: Uint32Array } {
     const out = { count: this.count, bytes: this.bytes.subarray(0, this.pos), ends: this.ends.subarray(0, this.count) };
-    // Fresh, unpooled buffers: the reader thread transfers them to the consumer.
-    this.bytes = Buffer.allocUnsafeSlow(this.initialBytes);
+    // Unpooled buffers only (never Buffer.allocUnsafe's shared pool): the reader thread transfers them.
+    this.bytes = this.allocate(this.initialBytes);
     this.ends = new Uint32Array(this.ends.length);
     this.pos = 0;
     this.count = 0;
@@ -155,6 +157,55 @@ function readInt(b: Uint8Array, p: number, type: number): number | bigint {
   }
 }
 
+const K_INT = 1;
+const K_BOOL = 2;
+const K_TEXT = 3;
+const K_JSON = 4;
+const K_DATE = 5;
+const K_TIMESTAMP = 6;
+const R_NO = 0;
+const R_ALIAS = 1;
+const R_MAYBE = 2;
+
+/** A render column in the renderer's own form: numeric codes; `limit` is the integer range's top, 0 for none. */
+interface Col {
+  readonly field: number;
+  readonly kind: number;
+  readonly intKind8: boolean;
+  readonly limit: number;
+  readonly maxLength: number;
+  readonly rowid: number;
+}
+
+function compile(c: RenderColumn): Col {
+  const code: Partial<Record<Kind, number>> = {
+    int2: K_INT,
+    int4: K_INT,
+    int8: K_INT,
+    bool: K_BOOL,
+    text: K_TEXT,
+    json: K_JSON,
+    date: K_DATE,
+    timestamp: K_TIMESTAMP,
+  };
+  return {
+    field: c.field,
+    kind: code[c.kind] ?? 0,
+    intKind8: c.kind === 'int8',
+    limit: INT_LIMIT[c.kind] ?? 0,
+    maxLength: c.maxLength ?? -1,
+    rowid: c.rowid === 'alias' ? R_ALIAS : c.rowid === 'maybe' ? R_MAYBE : R_NO,
+  };
+}
+
+/** A big-endian IEEE 754 double at `p` is a NaN: all exponent bits set and a non-zero fraction. */
+function isNaNBytes(b: Uint8Array, p: number): boolean {
+  if (((b[p] as number) & 0x7f) !== 0x7f || ((b[p + 1] as number) & 0xf0) !== 0xf0) return false;
+  let fraction = (b[p + 1] as number) & 0x0f;
+  for (let i = 2; i < 8; i++) fraction |= b[p + i] as number;
+  return fraction !== 0;
+}
+
 const isInt = (t: number) => (t >= 1 && t <= 6) || t === 8 || t === 9;
 const isText = (t: number) => t >= 13 && (t & 1) === 1;
 
@@ -165,10 +216,15 @@ const isText = (t: number) => t >= 13 && (t & 1) === 1;
 export class RowRenderer {
   private readonly types: Int32Array;
   private readonly offsets: Int32Array;
+  private readonly simple: Col[];
+  private readonly complex: Col[];
 
   constructor(private readonly spec: RenderSpec) {
     this.types = new Int32Array(spec.fields);
     this.offsets = new Int32Array(spec.fields);
+    // One object shape and numeric codes for the per-value loop (the spec arrives structured-cloned from the thread).
+    this.simple = spec.simple.map(compile);
+    this.complex = spec.complex.map(compile);
   }
 
   render(cursor: TableCursor, sink: RowSink): void {
@@ -220,43 +276,40 @@ export class RowRenderer {
   private body(cursor: TableCursor, sink: RowSink): boolean {
     if (!this.header(cursor)) return false;
     const b = cursor.payload;
-    for (const c of this.spec.complex) if (!this.complexValue(cursor, c, sink)) return false;
-    let first = true;
-    for (const c of this.spec.simple) {
-      if (!first) {
+    const complex = this.complex;
+    for (let j = 0; j < complex.length; j++) if (!this.complexValue(cursor, complex[j] as Col, sink)) return false;
+    const simple = this.simple;
+    const types = this.types;
+    const offsets = this.offsets;
+    for (let j = 0; j < simple.length; j++) {
+      const c = simple[j] as Col;
+      if (j > 0) {
         sink.reserve(1);
         sink.bytes[sink.pos++] = 9;
       }
-      first = false;
-      const t = this.types[c.field] as number;
-      const at = this.offsets[c.field] as number;
-      if (c.rowid === 'alias') {
+      const t = types[c.field] as number;
+      const at = offsets[c.field] as number;
+      if (c.rowid === R_ALIAS) {
         // SQLite stores NULL in the alias column's field; the value is the rowid.
         if (t !== 0) return false;
-        const limit = INT_LIMIT[c.kind];
         const v = cursor.rowid;
-        if (c.kind !== 'int8' && (limit === undefined || typeof v !== 'number' || v > limit || v < -limit - 1)) {
-          return false;
-        }
+        if (!c.intKind8 && (c.limit === 0 || typeof v !== 'number' || v > c.limit || v < -c.limit - 1)) return false;
         writeInt(sink, v);
         continue;
       }
       if (t === 0) {
-        if (c.rowid === 'maybe') return false;
+        if (c.rowid === R_MAYBE) return false;
         continue; // NULL: an empty field
       }
       switch (c.kind) {
-        case 'int2':
-        case 'int4':
-        case 'int8': {
+        case K_INT: {
           if (!isInt(t)) return false;
           const v = readInt(b, at, t);
-          const limit = INT_LIMIT[c.kind];
-          if (limit !== undefined && (typeof v !== 'number' || v > limit || v < -limit - 1)) return false;
+          if (c.limit !== 0 && (typeof v !== 'number' || v > c.limit || v < -c.limit - 1)) return false;
           writeInt(sink, v);
           break;
         }
-        case 'bool': {
+        case K_BOOL: {
           if (!isInt(t)) return false;
           const v = readInt(b, at, t);
           if (v !== 0 && v !== 1) return false;
@@ -264,36 +317,52 @@ export class RowRenderer {
           sink.bytes[sink.pos++] = v === 1 ? 116 : 102;
           break;
         }
-        case 'text':
-        case 'json': {
+        case K_TEXT:
+        case K_JSON: {
           if (!isText(t)) return false;
           const len = (t - 13) >> 1;
-          let chars = 0;
-          for (let i = at; i < at + len; i++) {
-            const x = b[i] as number;
-            if (x === 1) return false; // the CSV quote character
-            if ((x & 0xc0) !== 0x80) chars++;
+          const end = at + len;
+          if (c.maxLength >= 0 && len > c.maxLength) {
+            // More bytes than the limit: count characters (UTF-8 lead bytes) to know.
+            let chars = 0;
+            for (let i = at; i < end; i++) if (((b[i] as number) & 0xc0) !== 0x80) chars++;
+            if (chars > c.maxLength) return false;
           }
-          if (c.maxLength !== null && chars > c.maxLength) return false;
-          if (c.kind === 'json') {
+          sink.reserve(len + 2);
+          const out = sink.bytes;
+          let p = sink.pos;
+          out[p++] = 1;
+          if (len < 48) {
+            // Copy and look for the CSV quote character in one pass.
+            for (let i = at; i < end; i++) {
+              const x = b[i] as number;
+              if (x === 1) return false;
+              out[p++] = x;
+            }
+            out[p++] = 1;
+          } else {
+            // Natively: copy, write the closing quote, and the first quote character found must be that one.
+            out.set(b.subarray(at, end), p);
+            out[p + len] = 1;
+            if (out.indexOf(1, p) !== p + len) return false;
+            p += len + 1;
+          }
+          if (c.kind === K_JSON) {
             try {
-              JSON.parse(b.toString('utf8', at, at + len));
+              JSON.parse(b.toString('utf8', at, end));
             } catch {
               return false;
             }
           }
-          sink.reserve(len + 2);
-          sink.bytes[sink.pos++] = 1;
-          copyBytes(sink, b, at, at + len);
-          sink.bytes[sink.pos++] = 1;
+          sink.pos = p;
           break;
         }
-        case 'date': {
+        case K_DATE: {
           if (!isText(t)) return false;
           copyBytes(sink, b, at, at + ((t - 13) >> 1));
           break;
         }
-        case 'timestamp': {
+        case K_TIMESTAMP: {
           if (!isText(t)) return false;
           const len = (t - 13) >> 1;
           let to = at + len;
@@ -317,11 +386,11 @@ export class RowRenderer {
     return true;
   }
 
-  private complexValue(cursor: TableCursor, c: RenderColumn, sink: RowSink): boolean {
+  private complexValue(cursor: TableCursor, c: Col, sink: RowSink): boolean {
     const b = cursor.payload;
     const t = this.types[c.field] as number;
     const at = this.offsets[c.field] as number;
-    if (c.rowid === 'alias') {
+    if (c.rowid === R_ALIAS) {
       if (t !== 0) return false;
       writeAscii(sink, 'i');
       writeInt(sink, cursor.rowid);
@@ -329,7 +398,7 @@ export class RowRenderer {
       return true;
     }
     if (t === 0) {
-      if (c.rowid === 'maybe') return false;
+      if (c.rowid === R_MAYBE) return false;
       writeAscii(sink, 'n');
     } else if (isInt(t)) {
       writeAscii(sink, 'i');
@@ -337,7 +406,7 @@ export class RowRenderer {
       writeAscii(sink, ':');
     } else if (t === 7) {
       // SQLite reads a stored NaN as NULL; leave that to it.
-      if (Number.isNaN(new DataView(b.buffer, b.byteOffset + at, 8).getFloat64(0))) return false;
+      if (isNaNBytes(b, at)) return false;
       sink.reserve(9);
       sink.bytes[sink.pos++] = 100; // 'd'
       copyBytes(sink, b, at, at + 8);

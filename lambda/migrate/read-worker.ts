@@ -4,14 +4,15 @@
  */
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { packBatches, type RowBatch, type ScanRequest } from './row-batches';
+import { BufferPool, packBatches, type RowBatch, type ScanRequest } from './row-batches';
 import { SqliteSource } from './sqlite-source';
 
 type Incoming =
   | ({ type: 'scan'; id: number } & ScanRequest)
   | { type: 'ack'; id: number }
   | { type: 'cancel'; id: number }
-  | { type: 'close'; id: number };
+  | { type: 'close'; id: number }
+  | { type: 'recycle'; id: number; buffer: ArrayBuffer };
 
 /**
  * Read-ahead for this thread's page reads: node-sqlite3-wasm's file VFS reads one 4 KiB page per `fs.readSync` call
@@ -68,6 +69,7 @@ const port = parentPort;
 if (!port) throw new Error('read-worker must run as a worker thread');
 const source = new SqliteSource((workerData as { sqlitePath: string }).sqlitePath);
 
+const pool = new BufferPool();
 const scans: (Incoming & { type: 'scan' })[] = [];
 const signals = new Map<number, { acks: number; cancelled: boolean }>();
 let wake: (() => void) | null = null;
@@ -77,6 +79,10 @@ port.on('message', (m: Incoming) => {
     // Removes this handle's private lock directory (sqlite-source.ts) before the thread is terminated.
     source.close();
     port.postMessage({ type: 'closed', id: m.id });
+    return;
+  }
+  if (m.type === 'recycle') {
+    pool.put(m.buffer);
     return;
   }
   if (m.type === 'scan') {
@@ -107,7 +113,7 @@ async function serve(): Promise<void> {
     const signal = signals.get(req.id) ?? { acks: 0, cancelled: false };
     try {
       let sent = 0;
-      for (const batch of packBatches(source, req)) {
+      for (const batch of packBatches(source, req, pool)) {
         while (!signal.cancelled && sent - signal.acks >= 2) await waitForMessage();
         if (signal.cancelled) break;
         const out: RowBatch = batch;

@@ -36,12 +36,31 @@ export interface ScanRequest {
 
 export const BATCH_ROWS = 2000;
 
+/**
+ * Batch buffers the consumer has finished with, sent back to the reader thread for reuse: a fresh 256 KiB buffer per
+ * batch would put some 130 MB of short-lived external memory through the garbage collector on a million rows.
+ */
+export class BufferPool {
+  private readonly free: ArrayBuffer[] = [];
+
+  put(buffer: ArrayBuffer): void {
+    if (this.free.length < 8 && buffer.byteLength > 0) this.free.push(buffer);
+  }
+
+  get(minBytes: number): Buffer {
+    const i = this.free.findIndex((b) => b.byteLength >= minBytes);
+    if (i < 0) return Buffer.allocUnsafeSlow(minBytes);
+    const [buffer] = this.free.splice(i, 1);
+    return Buffer.from(buffer as ArrayBuffer);
+  }
+}
+
 /** Packs records from `selectRecords` into batches (the in-thread reader). */
-export function* packBatches(source: SqliteSource, req: ScanRequest): Generator<RowBatch> {
+export function* packBatches(source: SqliteSource, req: ScanRequest, pool?: BufferPool): Generator<RowBatch> {
   if (req.nComplex === 0) {
     const file = req.render ? source.pageFile() : null;
     if (file && req.render) {
-      yield* renderedBatches(new TableCursor(file, source.rootPage(req.table), req.afterKey), req.render);
+      yield* renderedBatches(new TableCursor(file, source.rootPage(req.table), req.afterKey), req.render, pool);
     } else {
       yield* groupedBatches(source, req);
     }
@@ -77,9 +96,9 @@ export function* packBatches(source: SqliteSource, req: ScanRequest): Generator<
 }
 
 /** The fast path's rows rendered from the table's records (sqlite-pages.ts, fast-render.ts), in rowid order. */
-function* renderedBatches(cursor: TableCursor, spec: RenderSpec): Generator<RowBatch> {
+function* renderedBatches(cursor: TableCursor, spec: RenderSpec, pool?: BufferPool): Generator<RowBatch> {
   const renderer = new RowRenderer(spec);
-  const sink = new RowSink(BATCH_ROWS);
+  const sink = new RowSink(BATCH_ROWS, pool ? (n) => pool.get(n) : undefined);
   while (cursor.next()) {
     renderer.render(cursor, sink);
     if (sink.count === BATCH_ROWS) yield { ...sink.take(), complex: [] };
@@ -228,6 +247,9 @@ export class ReaderThread {
         }
         this.worker.postMessage({ type: 'ack', id });
         yield m.batch;
+        // The consumer asked for the next batch, so it is done with this one: its buffer goes back for reuse.
+        const buffer = m.batch.bytes.buffer as ArrayBuffer;
+        this.worker.postMessage({ type: 'recycle', id, buffer }, [buffer]);
       }
     } finally {
       if (!ended) {

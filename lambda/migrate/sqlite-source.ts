@@ -9,7 +9,7 @@
  * whole file into a WebAssembly heap capped at 2 GiB), and returns integers beyond 2^53 as exact BigInts.
  * @sqlite.org/sqlite-wasm was not measured: in Node it has no file VFS, only in-memory databases (the sql.js limit).
  * It is WebAssembly, not a native addon, so an esbuild bundle runs it unchanged in Lambda — provided the .wasm file
- * sits next to the bundle (see SQLITE_WASM_FILE). Node 22's `node:sqlite` would do, but tests run on Node 20.
+ * sits next to the bundle (see SQLITE_WASM_FILE in env.ts). Node 22's `node:sqlite` would do, but tests run on Node 20.
  *
  * Text is always read as bytes (`CAST(x AS BLOB)`): the library's own UTF-8 decoding replaces invalid sequences and
  * stops at NUL, which would hide exactly the bad data the migration must report.
@@ -21,9 +21,6 @@ import { Database, type SQLiteValue } from 'node-sqlite3-wasm';
 import type { SourceColumn, SourceForeignKey, SourceIndex, SourceSchema, SourceTable } from './schema';
 import { parseTableConstraints } from './schema';
 import { PageFile } from './sqlite-pages';
-
-/** The WebAssembly file node-sqlite3-wasm loads from the directory of the running script (copy it next to a bundle). */
-export { SQLITE_WASM_FILE } from './env';
 
 /** A raw SQLite value: text arrives as its bytes (Uint8Array) with its bit set in the row's text mask. */
 export type RawValue = number | bigint | Uint8Array | null;

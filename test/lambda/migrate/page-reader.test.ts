@@ -52,7 +52,19 @@ const INTS: (number | bigint | null)[] = [
   9223372036854775807n,
 ];
 const REALS: (number | null)[] = [null, 0, -0, 1.5, 2, -2.25, 1e308, -1e-308, 5e-324, 0.1 + 0.2, 123456789.125, 1e20];
-const TEXTS = ['', 'a', '가나다 🎉', 'x'.repeat(600), '한'.repeat(5000), 'tab\there', 'line\nbreak', 'quote"d'];
+const TEXTS = [
+  '',
+  'a',
+  '가나다 🎉',
+  'x'.repeat(600),
+  '한'.repeat(5000),
+  'tab\there',
+  'line\nbreak',
+  'quote"d',
+  // The CSV quote character (U+0001) in a short and in a long value: both must be left to the converters.
+  'a\u0001b',
+  `${'y'.repeat(100)}\u0001z`,
+];
 const DDL =
   'CREATE TABLE t (id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, b BLOB, v VARCHAR(5), ' +
   'flag BOOLEAN, ts DATETIME, d DATE, j JSON, n NUMERIC)';
