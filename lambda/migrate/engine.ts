@@ -57,6 +57,7 @@ import { quoteSqliteIdent, type RawValue, type RowLayout, rowLayout, SqliteSourc
 import {
   addConstraint,
   addForeignKey,
+  addKeys,
   catalogCounts,
   clearState,
   connectTarget,
@@ -1181,22 +1182,25 @@ class Finisher {
   ) {}
 
   private enqueue(table: string, what: string, step: () => Promise<void>, onFail?: () => number): void {
-    this.queue = this.queue.then(async () => {
-      try {
-        await step();
-      } catch (error) {
-        this.ok = false;
-        const listed = onFail?.() ?? 0;
-        if (listed === 0) {
-          this.run.report.schemaIssues.push({
-            table,
-            column: null,
-            severity: 'error',
-            message: `${what} failed: ${(error as Error).message}`,
-          });
-        }
+    this.queue = this.queue.then(() => this.attempt(table, what, step, onFail));
+  }
+
+  /** Runs one step; a failure is reported (or its rows listed by `onFail`) and the run goes on. */
+  private async attempt(table: string, what: string, step: () => Promise<void>, onFail?: () => number): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.ok = false;
+      const listed = onFail?.() ?? 0;
+      if (listed === 0) {
+        this.run.report.schemaIssues.push({
+          table,
+          column: null,
+          severity: 'error',
+          message: `${what} failed: ${(error as Error).message}`,
+        });
       }
-    });
+    }
   }
 
   /** A table is complete: queue its keys, indexes and sequence, then every foreign key that can now be added. */
@@ -1204,18 +1208,30 @@ class Finisher {
     const client = this.client;
     const t = (this.run.plans.get(name) as TablePlan).target;
     const pk = t.primaryKey;
-    if (pk) this.enqueue(name, `primary key ${pk.name}`, () => addConstraint(client, name, pk));
-    for (const u of t.uniques) this.enqueue(name, `unique constraint ${u.name}`, () => addConstraint(client, name, u));
-    for (const idx of t.indexes) this.enqueue(name, `index ${idx.name}`, () => createIndex(client, idx.name, idx.sql));
-    for (const col of t.sequenceColumns)
-      this.enqueue(name, `sequence of ${col}`, () => resetSequence(client, name, col));
+    const analyze = !this.finishing;
+    const parts: { what: string; step: () => Promise<void> }[] = [
+      ...(pk ? [{ what: `primary key ${pk.name}`, step: () => addConstraint(client, name, pk) }] : []),
+      ...t.uniques.map((u) => ({ what: `unique constraint ${u.name}`, step: () => addConstraint(client, name, u) })),
+      ...t.indexes.map((idx) => ({ what: `index ${idx.name}`, step: () => createIndex(client, idx.name, idx.sql) })),
+      ...t.sequenceColumns.map((col) => ({ what: `sequence of ${col}`, step: () => resetSequence(client, name, col) })),
+      ...(analyze
+        ? [
+            {
+              what: 'ANALYZE',
+              step: async () => {
+                await client.query(`ANALYZE ${quoteIdent(name)}`);
+              },
+            },
+          ]
+        : []),
+    ];
+    // All of it in one statement; only if that fails (or cannot be built), part by part, to name the culprit.
+    this.queue = this.queue.then(async () => {
+      const done = await addKeys(client, t, analyze).catch(() => false);
+      if (!done) for (const part of parts) await this.attempt(name, part.what, part.step);
+    });
     this.keyed.add(name);
-    if (!this.finishing) {
-      this.analyzed.add(name);
-      this.enqueue(name, 'ANALYZE', async () => {
-        await client.query(`ANALYZE ${quoteIdent(name)}`);
-      });
-    }
+    if (analyze) this.analyzed.add(name);
     if (targetChecksumWanted) {
       const planned = this.run.plans.get(name) as TablePlan;
       this.enqueue(name, 'target checksum', async () => {

@@ -34,7 +34,7 @@ export interface ScanRequest {
   readonly render?: RenderSpec | null;
 }
 
-export const BATCH_ROWS = 2000;
+export const BATCH_ROWS = Number(process.env['SF_BATCH'] ?? 2000);
 
 /**
  * Batch buffers the consumer has finished with, sent back to the reader thread for reuse: a fresh 256 KiB buffer per

@@ -305,27 +305,68 @@ export async function createIndex(client: Client, name: string, sql: string): Pr
   await client.query(sql);
 }
 
+/** PL/pgSQL that adds a constraint unless the table already has one of that name. */
+function addConstraintUnlessExists(table: string, c: TargetConstraint, suffix = ''): string {
+  return (
+    `IF NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid ` +
+    `JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() ` +
+    `AND c.relname = ${quoteLiteral(table)} AND k.conname = ${quoteLiteral(c.name)}) THEN ` +
+    `ALTER TABLE ${quoteIdent(table)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.definition}${suffix}; END IF;`
+  );
+}
+
+/** Wraps PL/pgSQL in a DO block; null when the text could end the dollar quote (then go step by step). */
+function doBlock(body: string): string | null {
+  const tag = '$sfdeploy$';
+  return body.includes(tag) ? null : `DO ${tag} BEGIN ${body} END ${tag}`;
+}
+
+/**
+ * A loaded table's primary key, unique constraints, indexes, sequences and (with `analyze`) statistics, in one round
+ * trip and one transaction; each part skips what already exists, so a resumed run re-issues it cheaply. Dozens of
+ * small tables each cost several round trips and commits otherwise. Returns false, having done nothing, when the
+ * statement cannot be built safely; if it fails, none of it stays: the caller then goes part by part (addConstraint,
+ * createIndex, resetSequence), which names the part that fails and keeps the others.
+ */
+export async function addKeys(client: Client, table: TargetTable, analyze: boolean): Promise<boolean> {
+  const constraints = [...(table.primaryKey ? [table.primaryKey] : []), ...table.uniques];
+  const block = doBlock(constraints.map((c) => addConstraintUnlessExists(table.name, c)).join(' '));
+  const indexes = table.indexes.map((i) => i.sql.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS '));
+  if (block === null || indexes.some((sql) => !sql.includes(' IF NOT EXISTS '))) return false;
+  const statements = [
+    ...(constraints.length > 0 ? [block] : []),
+    ...indexes,
+    ...table.sequenceColumns.map((col) => resetSequenceSql(table.name, col)),
+    ...(analyze ? [`ANALYZE ${quoteIdent(table.name)}`] : []),
+  ];
+  if (statements.length > 0) await client.query(statements.join(';\n'));
+  return true;
+}
+
 /**
  * Adds a foreign key without checking it (a cheap catalog change) and then validates it, which checks every row
- * under a lighter lock; a failure leaves it NOT VALID, which verification reports.
+ * under a lighter lock; a failure leaves it NOT VALID, which verification reports. Validating a valid one is a no-op.
  */
 export async function addForeignKey(client: Client, table: string, c: TargetConstraint): Promise<void> {
-  const existing = await constraintExists(client, table, c.name);
-  if (!existing) {
+  const block = doBlock(addConstraintUnlessExists(table, c, ' NOT VALID'));
+  if (block !== null) await client.query(block);
+  else if (!(await constraintExists(client, table, c.name))) {
     await client.query(
       `ALTER TABLE ${quoteIdent(table)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.definition} NOT VALID`,
     );
   }
-  if (!existing?.validated) {
-    await client.query(`ALTER TABLE ${quoteIdent(table)} VALIDATE CONSTRAINT ${quoteIdent(c.name)}`);
-  }
+  await client.query(`ALTER TABLE ${quoteIdent(table)} VALIDATE CONSTRAINT ${quoteIdent(c.name)}`);
 }
 
 /** Sets a column's sequence past the highest value present (or back to 1 for an empty table). */
 export async function resetSequence(client: Client, table: string, column: string): Promise<void> {
-  await client.query(
-    `SELECT setval(pg_get_serial_sequence($1, $2), coalesce((SELECT max(${quoteIdent(column)}) FROM ${quoteIdent(table)}), 0) + 1, false)`,
-    [quoteIdent(table), column],
+  await client.query(resetSequenceSql(table, column));
+}
+
+function resetSequenceSql(table: string, column: string): string {
+  return (
+    `SELECT setval(pg_get_serial_sequence(${quoteLiteral(quoteIdent(table))}, ${quoteLiteral(column)}), ` +
+    `coalesce((SELECT max(${quoteIdent(column)}) FROM ${quoteIdent(table)}), 0) + 1, false)`
   );
 }
 

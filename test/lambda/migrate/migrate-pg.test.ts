@@ -266,6 +266,39 @@ describe('bad data', () => {
     assert.equal(run?.status, 'loading', 'the migration is not marked complete');
   });
 
+  it('names the unique constraint PostgreSQL refuses, and still adds the other keys and foreign keys', async () => {
+    // SQLite keeps text '7' and integer 7 apart in an untyped UNIQUE column; as text in PostgreSQL they collide.
+    const path = join(scratch.dir, 'collide.db');
+    const db = new Database(path);
+    db.exec(
+      'CREATE TABLE parent (id INTEGER PRIMARY KEY, code UNIQUE, label TEXT); ' +
+        'CREATE INDEX ix_parent_label ON parent (label); ' +
+        "INSERT INTO parent VALUES (1, '7', 'a'), (2, 7, 'b'); " +
+        'CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id)); ' +
+        'INSERT INTO child VALUES (1, 2);',
+    );
+    db.close();
+    const url = await pg.freshDatabase();
+    const report = await runMigration(options(path, url));
+    assert.equal(report.ok, false);
+    const issue = report.schemaIssues.find((i) => i.severity === 'error' && i.table === 'parent');
+    assert.ok(issue, JSON.stringify(report.schemaIssues));
+    assert.match(issue.message, /^unique constraint parent_code_key failed: could not create unique index/);
+    const present = await pg.query<{ name: string }>(
+      url,
+      `SELECT conname AS name FROM pg_constraint WHERE conrelid IN ('parent'::regclass, 'child'::regclass)
+       UNION ALL SELECT indexname FROM pg_indexes WHERE tablename = 'parent' ORDER BY 1`,
+    );
+    const names = present.map((r) => r.name);
+    assert.ok(names.includes('parent_pkey'), names.join(', '));
+    assert.ok(names.includes('ix_parent_label'), names.join(', '));
+    assert.ok(names.includes('child_pkey'), names.join(', '));
+    assert.ok(
+      names.some((n) => n.startsWith('child_parent_id')),
+      names.join(', '),
+    );
+  });
+
   it('--on-error skip-row loads the rest, writes the rejected rows, and verifies what it loaded', async () => {
     const url = await pg.freshDatabase();
     const rejectedFile = join(scratch.dir, 'rejected.jsonl');
