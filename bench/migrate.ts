@@ -4,12 +4,14 @@
  *   - ceiling: server-side COPY FROM pre-exported files into bare tables, then the same keys, indexes and FKs;
  *   - sfdeploy: `sfdeploy migrate <file> --pg-url … --no-verify` (translate mode), then again with verification;
  *   - pgloader: `pgloader --dynamic-space-size 4096 sqlite://… pgsql://…` (Debian package).
+ * Between legs the server checkpoints, and autovacuum is off, so no leg pays for the one before it.
  * The file: a generated SoftFactory-like SQLite database of ~1,000,000 rows over 52 tables (.bench-data/, reused).
  * Peak RSS is the client process tree's (GNU time's %M), not the server's.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Client } from 'pg';
 import { renderTable } from '../bin/cli/support';
 import { startEmbeddedPg } from '../lambda/migrate/embedded-pg';
 import { exportCopyFiles, runCeiling } from './migrate/ceiling';
@@ -49,6 +51,19 @@ function timed(
   };
 }
 
+/** A fresh database for the next leg, after a checkpoint (the previous leg's dirty pages are written first). */
+async function freshDatabase(pg: Awaited<ReturnType<typeof startEmbeddedPg>>, name: string): Promise<string> {
+  const url = await pg.createDatabase(name);
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end();
+  }
+  return url;
+}
+
 function best(values: readonly (number | null)[]): number | null {
   const ok = values.filter((v): v is number => v !== null);
   return ok.length === values.length && ok.length > 0 ? Math.min(...ok) : null;
@@ -66,7 +81,10 @@ async function main(): Promise<void> {
   mkdirSync(exportDir, { recursive: true, mode: 0o755 });
   const planned = exportCopyFiles(FILE, exportDir);
   const havePgloader = spawnSync('sh', ['-c', 'command -v pgloader'], { encoding: 'utf8' }).status === 0;
-  const pg = await startEmbeddedPg({ settings: { max_wal_size: '8GB', checkpoint_timeout: '30min' } });
+  // Autovacuum off and a checkpoint before each leg: no leg pays for the vacuuming or the dirty pages of the last.
+  const pg = await startEmbeddedPg({
+    settings: { max_wal_size: '8GB', checkpoint_timeout: '30min', autovacuum: 'off' },
+  });
   const names = [
     'ceiling (COPY FROM files + keys)',
     'sfdeploy migrate (verification off)',
@@ -80,7 +98,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 0; round < rounds; round++) {
       // Legs interleave within each round, so that load from anything else on the machine hits them alike.
-      const ceilingUrl = await pg.createDatabase(`ceiling_${++db}`);
+      const ceilingUrl = await freshDatabase(pg, `ceiling_${++db}`);
       const c0 = process.hrtime.bigint();
       await runCeiling(ceilingUrl, planned, exportDir);
       times[0]?.push(Number(process.hrtime.bigint() - c0) / 1e9);
@@ -90,7 +108,7 @@ async function main(): Promise<void> {
         [1, ['--no-verify']],
         [2, []],
       ] as const) {
-        const url = await pg.createDatabase(`sfdeploy_${++db}`);
+        const url = await freshDatabase(pg, `sfdeploy_${++db}`);
         const run = timed(process.execPath, [...CLI, FILE, '--pg-url', url, '--json', ...extra]);
         const ok = run.status === 0;
         times[leg]?.push(ok ? run.seconds : null);
@@ -98,7 +116,7 @@ async function main(): Promise<void> {
         notes[leg] = ok ? 'translate mode, exit 0' : `exit ${run.status}: ${run.output.slice(-300)}`;
       }
       if (havePgloader) {
-        const url = await pg.createDatabase(`pgloader_${++db}`);
+        const url = await freshDatabase(pg, `pgloader_${++db}`);
         const run = timed('pgloader', [
           '--dynamic-space-size',
           '4096',
