@@ -1035,6 +1035,13 @@ async function migrate(run: Run, sourceFingerprint: string): Promise<void> {
       report.notes.push('Keys or foreign keys could not be added (see the problems); the migration is not complete.');
       return;
     }
+    // Nothing holds a writer off the file (the library's lock is its own): make sure nobody wrote to it meanwhile.
+    const changed = run.source.changedSinceOpen();
+    if (changed) {
+      report.schemaIssues.push({ table: '*', column: null, severity: 'error', message: changed });
+      report.notes.push('The SQLite file changed during the run; the migration is not marked complete.');
+      return;
+    }
     await writeRunState(client, { ...state, status: 'complete', expected: run.expected });
     if (options.verify !== false) {
       await verify(run, await readTableStates(client));

@@ -129,6 +129,25 @@ export class SqliteSource {
     rmSync(this.workDir, { recursive: true, force: true });
   }
 
+  /**
+   * Null while the file is as it was when opened (same size and change counter, header bytes 24–27, which every
+   * committed write increments); otherwise what changed, for the report. The library's lock is a directory of its
+   * own, which another SQLite process (the app) does not honour, so a writer is only detected, not held off.
+   */
+  changedSinceOpen(): string | null {
+    let now: { sizeBytes: number; changeCounter: number };
+    try {
+      now = assertSqliteFile(this.path);
+    } catch (error) {
+      return `the SQLite file cannot be read any more: ${(error as Error).message}`;
+    }
+    if (now.changeCounter === this.changeCounter && now.sizeBytes === this.sizeBytes) return null;
+    return (
+      `the SQLite file changed while it was being read (change counter ${this.changeCounter} → ${now.changeCounter}, ` +
+      `${this.sizeBytes} → ${now.sizeBytes} bytes): stop whatever writes to it and run again`
+    );
+  }
+
   private pages: PageFile | null | undefined;
 
   /**

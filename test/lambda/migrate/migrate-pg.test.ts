@@ -266,6 +266,42 @@ describe('bad data', () => {
     assert.equal(run?.status, 'loading', 'the migration is not marked complete');
   });
 
+  it('does not mark the migration complete when the SQLite file is written to during the run', async () => {
+    const path = join(scratch.dir, 'written-during.db');
+    generateFixture(path, { users: 30 });
+    const url = await pg.freshDatabase();
+    let wrote = false;
+    const report = await runMigration(
+      options(path, url, {
+        progress: {
+          tableStart: () => {},
+          rows: () => {},
+          message: () => {},
+          tableEnd: () => {
+            if (wrote) return;
+            wrote = true;
+            // Another process (the app, say) commits a change while the migration reads the file.
+            const db = new Database(path);
+            db.exec("UPDATE users SET name = 'changed' WHERE id = 1");
+            db.close();
+          },
+        },
+      }),
+    );
+    assert.ok(wrote);
+    assert.equal(report.ok, false);
+    assert.ok(
+      report.schemaIssues.some((i) => /changed while it was being read/.test(i.message)),
+      JSON.stringify(report.schemaIssues),
+    );
+    const [run] = await pg.query<{ status: string }>(url, 'SELECT status FROM sfdeploy_migrate.run');
+    assert.equal(run?.status, 'loading', 'not marked complete');
+    // The rerun sees a different source, starts over, and completes.
+    const again = await runMigration(options(path, url));
+    assert.ok(again.ok, JSON.stringify(again.schemaIssues));
+    assert.ok(again.notes.some((n) => /source changed/.test(n)));
+  });
+
   it('names the unique constraint PostgreSQL refuses, and still adds the other keys and foreign keys', async () => {
     // SQLite keeps text '7' and integer 7 apart in an untyped UNIQUE column; as text in PostgreSQL they collide.
     const path = join(scratch.dir, 'collide.db');
