@@ -1117,9 +1117,9 @@ async function loadTable(
   const columns = planned.columns.map((c) => c.name);
   for (;;) {
     const fresh = afterKey === null;
-    await client.query('BEGIN');
     try {
-      if (fresh) await client.query(`TRUNCATE ${quoteIdent(planned.source.name)}`);
+      // One round trip: dozens of small tables make per-statement latency count.
+      await client.query(fresh ? `BEGIN; TRUNCATE ${quoteIdent(planned.source.name)}` : 'BEGIN');
       const copy = new CopyWriter(copyStream(client, planned.source.name, columns, fresh));
       // Without verification the source checksum is not needed: skipping it saves a hash per row.
       const checksum = options.verify === false ? null : new RowChecksum(planned.kinds, checksumState);

@@ -151,7 +151,7 @@ export async function existingTables(client: Client, names: readonly string[]): 
 }
 
 export async function createTables(client: Client, tables: readonly TargetTable[]): Promise<void> {
-  for (const table of tables) await client.query(createTableSql(table));
+  if (tables.length > 0) await client.query(tables.map((t) => createTableSql(t)).join(';\n'));
 }
 
 export async function dropTables(client: Client, names: readonly string[]): Promise<void> {
