@@ -384,6 +384,18 @@ describe('the two readers of the fast path', () => {
     assert.deepEqual(sums(viaSqlite), sums(viaPages));
     assert.equal(viaSqlite.problems.length, viaPages.problems.length);
   });
+
+  it('reading in the main thread (no reader thread, as in a one-vCPU Lambda) loads the same rows', async () => {
+    const threaded = await runMigration(options(bad.path, await pg.freshDatabase(), { onError: 'skip-row' }));
+    const inThread = await runMigration(
+      options(bad.path, await pg.freshDatabase(), { onError: 'skip-row', readerThread: false }),
+    );
+    assertEveryPlantedProblemReported(inThread, bad);
+    assert.ok(inThread.verification?.ok);
+    const sums = (r: MigrationReport) =>
+      r.verification?.rows.map((t) => `${t.table} ${t.targetRows} ${t.targetChecksum}`);
+    assert.deepEqual(sums(inThread), sums(threaded));
+  });
 });
 
 describe('--schema existing', () => {
