@@ -460,10 +460,11 @@ function readLength(b: Uint8Array, p: number): number {
 }
 
 /**
- * Decodes the row's complex values (fastpath.ts complexSql) at `p` into `raw`/`isText`, exactly the values and
- * text flags the library's per-row read gave: integers as numbers when safe (else BigInt), reals parsed from 17
- * significant digits, text and blobs as their bytes. Returns where the CSV segment starts, or -1 when a value must
- * take the ordinary path (a real zero or infinity) — then the row is re-read, so the rest need not be decoded.
+ * Decodes the row's complex values (fastpath.ts complexSql, or this module's renderer) at `p` into `raw`/`isText`,
+ * exactly the values and text flags the library's per-row read gave: integers as numbers when safe (else BigInt),
+ * reals parsed from 17 significant digits (`r`) or taken from their stored 8 bytes (`d`), text and blobs as their
+ * bytes. Returns where the CSV segment starts, or -1 when a value must take the ordinary path (`z`) — then the row
+ * is re-read, so the rest need not be decoded.
  */
 export function decodeComplex(b: Uint8Array, p: number, n: number, raw: RawValue[], isText: boolean[]): number {
   for (let j = 0; j < n; j++) {

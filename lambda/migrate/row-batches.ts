@@ -1,8 +1,9 @@
 /**
  * Rows of the fast path in batches: each row's "<rowid>:<mask>:<segment>" bytes packed end to end in one buffer,
- * plus the row's raw complex values. Reading SQLite (WebAssembly) is the larger half of the migration's own CPU, so
- * on a machine with a spare core it runs in a worker thread (read-worker.ts) while this thread converts and
- * streams the previous batch; otherwise in this thread. Either way the consumer sees the same batches.
+ * plus the row's raw complex values. The rows come from the file's records rendered in JavaScript (sqlite-pages.ts,
+ * fast-render.ts) or, where that reader does not apply, from SQLite's own rendering (fastpath.ts): the same bytes
+ * either way. On a machine with a spare core the reading runs in a worker thread (read-worker.ts) while this thread
+ * converts and streams the previous batch; otherwise in this thread. Either way the consumer sees the same batches.
  */
 
 import { existsSync } from 'node:fs';

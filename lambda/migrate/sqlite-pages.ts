@@ -197,13 +197,7 @@ export class TableCursor {
 
   private childAt(f: Frame, i: number): number {
     const b = f.page;
-    const p = i < f.cells ? this.cellOffset(f, i, 12) : f.head + 8;
-    return (
-      (((b[p] as number) << 24) >>> 0) +
-      ((b[p + 1] as number) << 16) +
-      ((b[p + 2] as number) << 8) +
-      (b[p + 3] as number)
-    );
+    return readU32(b, i < f.cells ? this.cellOffset(f, i, 12) : f.head + 8);
   }
 
   private interiorKey(f: Frame, i: number): number | bigint {
