@@ -60,10 +60,12 @@ export const CONFIG_KEYS: Readonly<Record<string, Kind>> = {
   bakeTimeMinutes: 'int',
   hookTimeoutMinutes: 'int',
   smokeMaxAttempts: 'int',
+  smokeTokenSecretArn: 'string',
   snapshotTimeoutMinutes: 'int',
   snapshotRetentionCount: 'int',
   rollbackWatchWindowMinutes: 'int',
   rollbackCooldownMinutes: 'int',
+  rollbackReservedConcurrency: 'int',
   errorRatePercent: 'number',
   errorRateMinRequests: 'int',
   latencyThresholdMs: 'int',
@@ -105,6 +107,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   alarmEmails: 'comma-separated e-mail addresses',
   containerCommand: 'a command such as "python start_platform.py" or a JSON array of strings',
   latencyStatistic: 'p95 or p99',
+  smokeTokenSecretArn: 'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
 };
 
 function fail(key: string, value: unknown, problem: string): never {

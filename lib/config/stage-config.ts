@@ -33,6 +33,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const ECR_REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DB_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -181,6 +182,11 @@ export const stageConfigSchema = z
     hookTimeoutMinutes: count(1, 20160),
     /** Invocations of the smoke hook per stage before transient failures become FAILED. */
     smokeMaxAttempts: count(1, 20),
+    /**
+     * An existing Secrets Manager secret holding the smoke checks' bearer token, so it can be filled before the first
+     * deploy; absent → the stack creates one (authenticated checks are `skipped` until it holds a usable token).
+     */
+    smokeTokenSecretArn: z.string().regex(SECRET_ARN).optional(),
     /** Minutes the pre-deploy snapshot hook may take before ECS rolls back. */
     snapshotTimeoutMinutes: count(10, 20160),
     /** Pre-deploy snapshots kept (ours only; older ones are pruned). */
@@ -189,6 +195,11 @@ export const stageConfigSchema = z
     rollbackWatchWindowMinutes: count(0, 1440),
     /** No further automatic rollback of the service this long after one. */
     rollbackCooldownMinutes: count(0, 1440),
+    /**
+     * Reserved concurrency for the rollback function; absent → none (the DynamoDB lock already serialises rollbacks,
+     * and Lambda refuses a reservation that leaves the account's unreserved pool below its minimum).
+     */
+    rollbackReservedConcurrency: count(1, 1000).optional(),
     /** Error-rate alarm: percent of requests answered 5xx (by the app or the load balancer) in a minute. */
     errorRatePercent: z.number().gt(0).max(100),
     /** Error-rate volume gate: a minute with fewer requests than this reads as 0 % (no paging at 1 of 3 at night). */
