@@ -25,6 +25,7 @@ export function createStacks(app: App, config: StageConfig): SoftFactoryStacks {
     network: network.network,
     database: data.database,
     logArchive: data.logArchive,
+    appSecrets: data.appSecrets,
   });
   for (const stack of [network, data, service]) {
     Tags.of(stack).add('project', 'softfactory');

@@ -33,6 +33,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const ECR_REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DB_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
+const AZ = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d[a-z]$/;
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 /** Retention periods CloudWatch Logs accepts, in days. */
@@ -42,6 +44,27 @@ export const LOG_RETENTION_DAYS = [
 
 const count = (min: number, max: number) => z.number().int().min(min).max(max);
 const percent = count(1, 100);
+
+/** SoftFactory's `ENVIRONMENT` values. */
+export const APP_ENVIRONMENTS = ['production', 'development'] as const;
+
+/** App secrets generated at create (random, never in a template), one Secrets Manager secret each. */
+export const GENERATED_APP_SECRETS = ['PLATFORM_SECRET_KEY', 'JWT_SECRET', 'ENCRYPTION_KEY'] as const;
+
+/** The external secrets SoftFactory's .env.example lists; an operator fills them in the app secret. */
+export const DEFAULT_APP_SECRET_KEYS = [
+  'GOOGLE_CLIENT_ID',
+  'GOOGLE_CLIENT_SECRET',
+  'FACEBOOK_APP_ID',
+  'FACEBOOK_APP_SECRET',
+  'KAKAO_REST_API_KEY',
+  'KAKAO_CLIENT_SECRET',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_PUBLISHABLE_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'SENTRY_DSN',
+  'ANTHROPIC_API_KEY',
+] as const;
 
 /** Percentiles the latency alarm may use (`TargetResponseTime` is a percentile metric). */
 export const LATENCY_STATISTICS = ['p95', 'p99'] as const;
@@ -141,17 +164,38 @@ export const stageConfigSchema = z
     /** Public hostname the service answers on (used for smoke checks); absent → the ALB's DNS name. */
     domainName: z.string().regex(DOMAIN).optional(),
     image: imageSchema,
-    /** The app's start command, run after DATABASE_URL is assembled. */
-    containerCommand: z.array(z.string().min(1)).min(1),
+    /**
+     * The app's start command, run after DATABASE_URL is assembled; absent → gunicorn serving `start_platform:app`
+     * (workers from the task's vCPUs), as SoftFactory's own Dockerfile.prod does.
+     */
+    containerCommand: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * SoftFactory's `ENVIRONMENT` and `TESTING`: its start_platform.py defaults them to development and true when
+     * unset (test mode: `Bearer demo_token` is accepted, OAuth answers mock URLs), so the task always sets both.
+     */
+    appEnvironment: z.enum(APP_ENVIRONMENTS),
+    appTesting: z.boolean(),
+    /**
+     * An existing Secrets Manager secret (JSON) holding every app secret (the generated keys and `appSecretKeys`);
+     * absent → the Data stack creates them: PLATFORM_SECRET_KEY, JWT_SECRET and ENCRYPTION_KEY generated at create,
+     * the `appSecretKeys` empty until an operator fills them.
+     */
+    appSecretArn: z.string().regex(SECRET_ARN).optional(),
+    /** The external secrets the app reads (OAuth, Stripe, Sentry, …), each a key of the app secret and a container secret. */
+    appSecretKeys: z.array(z.string().regex(ENV_NAME)),
     cpu: z.number().int(),
     memoryMiB: z.number().int(),
-    desiredCount: count(1, 100),
     minTasks: count(1, 100),
     maxTasks: count(1, 100),
     /** Autoscaling targets. */
     cpuTargetPercent: count(10, 90),
     requestsPerTarget: count(10, 100000),
     maxAzs: count(2, 3),
+    /**
+     * The availability zones to use, pinned (e.g. `eu-west-1a,eu-west-1b,eu-west-1c`); absent → the region's first
+     * `maxAzs` zones (`Fn::GetAZs` when synthesized without account/region, CDK's context lookup with them).
+     */
+    availabilityZones: z.array(z.string().regex(AZ)).optional(),
     natGateways: count(1, 3),
     dbInstanceClass: z.string().regex(DB_INSTANCE_CLASS),
     dbAllocatedStorageGiB: count(20, 65536),
@@ -241,19 +285,29 @@ export const stageConfigSchema = z
     if (c.minTasks > c.maxTasks) {
       ctx.addIssue({ code: 'custom', path: ['minTasks'], message: `must not exceed maxTasks (${c.maxTasks})` });
     }
-    if (c.desiredCount < c.minTasks || c.desiredCount > c.maxTasks) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['desiredCount'],
-        message: `must lie between minTasks (${c.minTasks}) and maxTasks (${c.maxTasks})`,
-      });
-    }
     if (c.dbMaxAllocatedStorageGiB < c.dbAllocatedStorageGiB) {
       ctx.addIssue({
         code: 'custom',
         path: ['dbMaxAllocatedStorageGiB'],
         message: `must be at least dbAllocatedStorageGiB (${c.dbAllocatedStorageGiB})`,
       });
+    }
+    if (c.availabilityZones !== undefined) {
+      if (c.availabilityZones.length !== c.maxAzs) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['availabilityZones'],
+          message: `must list exactly maxAzs (${c.maxAzs}) zones`,
+        });
+      } else if (new Set(c.availabilityZones).size !== c.availabilityZones.length) {
+        ctx.addIssue({ code: 'custom', path: ['availabilityZones'], message: 'must not repeat a zone' });
+      } else if (c.region !== undefined && !c.availabilityZones.every((az) => az.startsWith(c.region as string))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['availabilityZones'],
+          message: `must be zones of region ${c.region} (such as ${c.region}a)`,
+        });
+      }
     }
     if (c.natGateways > c.maxAzs) {
       ctx.addIssue({ code: 'custom', path: ['natGateways'], message: `must not exceed maxAzs (${c.maxAzs})` });
@@ -294,6 +348,26 @@ export const stageConfigSchema = z
           'is required with certificateArn: the smoke checks verify TLS against this host name (the one the certificate covers)',
       });
     }
+    if (c.stage === 'prod' && c.appTesting) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['appTesting'],
+        message: 'must be false in prod: SoftFactory in test mode accepts Bearer demo_token as user 1',
+      });
+    }
+    if (c.stage === 'prod' && c.appEnvironment !== 'production') {
+      ctx.addIssue({ code: 'custom', path: ['appEnvironment'], message: 'must be production in prod' });
+    }
+    const clash = c.appSecretKeys.find(
+      (k) => (GENERATED_APP_SECRETS as readonly string[]).includes(k) || k.startsWith('DB_'),
+    );
+    if (clash !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['appSecretKeys'],
+        message: `must not name ${clash}: the stack generates ${GENERATED_APP_SECRETS.join(', ')} and sets the DB_* variables itself`,
+      });
+    }
     if (c.stage === 'prod' && !c.deletionProtection) {
       ctx.addIssue({ code: 'custom', path: ['deletionProtection'], message: 'must be true in prod' });
     }
@@ -317,10 +391,11 @@ type Defaults = Omit<StageConfig, 'stage' | 'account' | 'region' | 'domainName'>
 const common: Defaults = {
   certificate: { kind: 'import', arn: PLACEHOLDER_CERTIFICATE_ARN, placeholder: true },
   image: { kind: 'ecr', repository: 'softfactory', tag: 'v2.0' },
-  containerCommand: ['python', 'start_platform.py'],
+  appEnvironment: 'production',
+  appTesting: false,
+  appSecretKeys: [...DEFAULT_APP_SECRET_KEYS],
   cpu: 512,
   memoryMiB: 1024,
-  desiredCount: 1,
   minTasks: 1,
   maxTasks: 2,
   cpuTargetPercent: 60,
@@ -360,13 +435,13 @@ const common: Defaults = {
 
 /** Sensible defaults per stage: dev is small and disposable, prod is redundant and protected. */
 export const STAGE_DEFAULTS: Readonly<Record<Stage, Defaults>> = {
-  dev: common,
-  staging: { ...common, desiredCount: 2, minTasks: 2, maxTasks: 4, backupRetentionDays: 14 },
+  // dev is the test stage: SoftFactory's test mode, so the checklist's test-mode checks (demo_token) run there.
+  dev: { ...common, appEnvironment: 'development', appTesting: true },
+  staging: { ...common, minTasks: 2, maxTasks: 4, backupRetentionDays: 14 },
   prod: {
     ...common,
     cpu: 1024,
     memoryMiB: 2048,
-    desiredCount: 2,
     minTasks: 2,
     maxTasks: 10,
     maxAzs: 3,

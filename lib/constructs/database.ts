@@ -48,7 +48,7 @@ export class Database extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: `Encrypts ${props.instanceIdentifier}: storage, snapshots, Performance Insights`,
       enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -74,7 +74,7 @@ export class Database extends Construct {
         new logs.LogGroup(this, `Logs-${type}`, {
           logGroupName: `/aws/rds/instance/${props.instanceIdentifier}/${type}`,
           retention: props.logRetentionDays as logs.RetentionDays,
-          removalPolicy: RemovalPolicy.RETAIN,
+          removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         }),
     );
 

@@ -8,7 +8,9 @@ import {
   Fn,
   aws_iam as iam,
   RemovalPolicy,
+  Stack,
   aws_s3 as s3,
+  Token,
 } from 'aws-cdk-lib';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
@@ -20,6 +22,13 @@ export interface LoadBalancerProps {
   readonly testClientCidrs: readonly string[];
   /** Days before access logs expire. */
   readonly accessLogExpiryDays: number;
+  /**
+   * HTTP codes a healthy target answers to `GET /health`. ALB health checks send no `X-Forwarded-Proto`
+   * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html: no custom
+   * headers), and SoftFactory in production mode redirects such requests (301), so production mode needs 301 here;
+   * the container health check (`/ready`, with the header) is what proves the database is reachable.
+   */
+  readonly healthyHttpCodes: string;
 }
 
 /** The port of the test listener, on which ECS routes to the green revision before production traffic shifts. */
@@ -62,7 +71,7 @@ export class LoadBalancer extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -100,7 +109,7 @@ export class LoadBalancer extends Construct {
         deregistrationDelay: Duration.seconds(30),
         healthCheck: {
           path: '/health',
-          healthyHttpCodes: '200',
+          healthyHttpCodes: props.healthyHttpCodes,
           interval: Duration.seconds(15),
           timeout: Duration.seconds(5),
           healthyThresholdCount: 2,
@@ -174,39 +183,49 @@ function enableAccessLogs(
   bucket: s3.Bucket,
   prefix: string,
 ): void {
+  const stack = Stack.of(scope);
+  const objects = bucket.arnForObjects(`${prefix}/AWSLogs/${Aws.ACCOUNT_ID}/*`);
+  const servicePrincipal = new iam.PolicyStatement({
+    sid: 'LogDeliveryWrite',
+    actions: ['s3:PutObject'],
+    resources: [objects],
+    principals: [new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com')],
+  });
+  bucket.addToResourcePolicy(servicePrincipal);
+  const regionalAccount = (account: string) =>
+    new iam.PolicyStatement({
+      sid: 'RegionalElbAccountWrite',
+      actions: ['s3:PutObject'],
+      resources: [objects],
+      principals: [new iam.ArnPrincipal(account)],
+    });
+  if (!Token.isUnresolved(stack.region)) {
+    // A concrete region: its ELB account (if it has one) is known now, so no mapping and no transform.
+    const account = RegionInfo.get(stack.region).elbv2Account;
+    if (account) bucket.addToResourcePolicy(regionalAccount(`arn:${stack.partition}:iam::${account}:root`));
+  } else {
+    bucket.addToResourcePolicy(regionalAccount(regionalElbAccountArn(scope)));
+  }
+  alb.setAttribute('access_logs.s3.enabled', 'true');
+  alb.setAttribute('access_logs.s3.bucket', bucket.bucketName);
+  alb.setAttribute('access_logs.s3.prefix', prefix);
+  // ELB checks write access when the attribute is set, so the policy must exist first.
+  alb.node.addDependency(bucket);
+}
+
+/**
+ * The regional ELB account of an environment-agnostic stack's region, from a mapping with the stack's own account as
+ * the default (Fn::FindInMap's DefaultValue, which needs the AWS::LanguageExtensions transform).
+ */
+function regionalElbAccountArn(scope: Construct): string {
   const mapping: Record<string, Record<string, string>> = {};
   for (const region of RegionInfo.regions) {
     const account = RegionInfo.get(region.name).elbv2Account;
     if (account) mapping[region.name] = { account };
   }
   const elbAccounts = new CfnMapping(scope, 'ElbAccounts', { mapping, lazy: true });
-  const objects = bucket.arnForObjects(`${prefix}/AWSLogs/${Aws.ACCOUNT_ID}/*`);
-  bucket.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'LogDeliveryWrite',
-      actions: ['s3:PutObject'],
-      resources: [objects],
-      principals: [new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com')],
-    }),
-  );
-  bucket.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'RegionalElbAccountWrite',
-      actions: ['s3:PutObject'],
-      resources: [objects],
-      principals: [
-        new iam.ArnPrincipal(
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub pattern, not a JS template
-          Fn.sub('arn:${AWS::Partition}:iam::${ElbAccount}:root', {
-            ElbAccount: elbAccounts.findInMap(Aws.REGION, 'account', Aws.ACCOUNT_ID),
-          }),
-        ),
-      ],
-    }),
-  );
-  alb.setAttribute('access_logs.s3.enabled', 'true');
-  alb.setAttribute('access_logs.s3.bucket', bucket.bucketName);
-  alb.setAttribute('access_logs.s3.prefix', prefix);
-  // ELB checks write access when the attribute is set, so the policy must exist first.
-  alb.node.addDependency(bucket);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub pattern, not a JS template
+  return Fn.sub('arn:${AWS::Partition}:iam::${ElbAccount}:root', {
+    ElbAccount: elbAccounts.findInMap(Aws.REGION, 'account', Aws.ACCOUNT_ID),
+  });
 }

@@ -61,7 +61,7 @@ export class LogArchiveBucket extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: 'Encrypts the SoftFactory log archive',
       enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     this.bucket = new s3.Bucket(this, 'Bucket', {
       ...(props.bucketName ? { bucketName: props.bucketName } : {}),
@@ -86,7 +86,7 @@ export class LogArchiveBucket extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
   }
 }

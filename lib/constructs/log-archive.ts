@@ -120,6 +120,9 @@ export class LogArchive extends Construct {
     if (!(errorStream instanceof logs.LogStream)) {
       throw new Error('LogArchive: expected the S3 destination to create log stream "S3Destination" for its errors');
     }
+    // aws-cdk-lib retains log streams by default; this one lives and dies with its (destroyed) group. A retained
+    // stream would survive a rolled-back first create and block the retry.
+    errorStream.applyRemovalPolicy(RemovalPolicy.DESTROY);
     this.deliveryPolicy.addStatements(
       new iam.PolicyStatement({
         sid: 'ErrorLog',

@@ -1,6 +1,9 @@
 import { ArnFormat, aws_logs as logs, RemovalPolicy, Stack, aws_wafv2 as wafv2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
+/** Request headers WAF must never write to its logs: bearer tokens and session cookies. */
+export const REDACTED_HEADERS = ['authorization', 'cookie'] as const;
+
 export interface WebAclProps {
   /** The resource to protect (the ALB's ARN). */
   readonly resourceArn: string;
@@ -76,6 +79,10 @@ export class WebAcl extends Construct {
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         }),
       ],
+      // WAF logs every request's headers; credentials must not land in a log group. Redacted fields are logged as
+      // REDACTED (https://docs.aws.amazon.com/waf/latest/developerguide/logging-management.html#logging-redact).
+      // WAF matches header names case-insensitively; the API takes them in lower case.
+      redactedFields: REDACTED_HEADERS.map((name) => ({ singleHeader: { Name: name } })),
     });
   }
 }

@@ -1,5 +1,6 @@
 import {
   Annotations,
+  type aws_applicationautoscaling as appscaling,
   Duration,
   aws_ec2 as ec2,
   aws_ecr as ecr,
@@ -19,11 +20,24 @@ export interface WebServiceProps {
   readonly vpc: ec2.IVpc;
   readonly loadBalancer: LoadBalancer;
   readonly image: ImageSource;
-  /** The app's start command; it runs after the entry point has assembled DATABASE_URL. */
-  readonly command: readonly string[];
+  /**
+   * The app's start command; it runs after the entry point has assembled DATABASE_URL.
+   * @default - gunicorn serving `start_platform:app` (gunicornCommand)
+   */
+  readonly command?: readonly string[];
+  /** Fargate CPU units (1024 = 1 vCPU). */
   readonly cpu: number;
   readonly memoryMiB: number;
-  readonly desiredCount: number;
+  /** SoftFactory's ENVIRONMENT and TESTING (both set explicitly: the app defaults to test mode when they are unset). */
+  readonly appEnvironment: 'production' | 'development';
+  readonly appTesting: boolean;
+  /** The app's own secrets (PLATFORM_SECRET_KEY, JWT_SECRET, …) as container secrets, by variable name. */
+  readonly appSecrets: Readonly<Record<string, ecs.Secret>>;
+  /**
+   * The public base URL (PLATFORM_BASE_URL: OAuth redirects, links in mail).
+   * @default - not set
+   */
+  readonly publicBaseUrl?: string;
   readonly minTasks: number;
   readonly maxTasks: number;
   readonly cpuTargetPercent: number;
@@ -39,6 +53,59 @@ export interface WebServiceProps {
 }
 
 export { CONTAINER_NAME } from './web-container';
+
+/** The ALB's idle timeout (its default, which we keep), in seconds. */
+export const ALB_IDLE_TIMEOUT_SECONDS = 60;
+
+/** SoftFactory in production mode: ENVIRONMENT=production and TESTING=false (anything else is its test mode). */
+export function isProductionMode(environment: string, testing: boolean): boolean {
+  return environment === 'production' && !testing;
+}
+
+/**
+ * gunicorn as SoftFactory's Dockerfile.prod runs it: `start_platform:app` on the app port, (2 × vCPUs) + 1 workers
+ * (gunicorn's own guidance, https://docs.gunicorn.org/en/stable/design.html#how-many-workers), a worker timeout below
+ * the ALB idle timeout, and keep-alive above it: ELB documents that the target's keep-alive should exceed the load
+ * balancer's idle timeout, or the target closes connections the ALB still reuses (502s)
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout).
+ */
+export function gunicornCommand(cpuUnits: number): string[] {
+  const workers = Math.max(2, Math.floor((2 * cpuUnits) / 1024) + 1);
+  return [
+    'gunicorn',
+    '--bind',
+    `0.0.0.0:${APP_PORT}`,
+    '--workers',
+    String(workers),
+    '--timeout',
+    String(ALB_IDLE_TIMEOUT_SECONDS - 5),
+    '--graceful-timeout',
+    '25',
+    '--keep-alive',
+    String(ALB_IDLE_TIMEOUT_SECONDS + 5),
+    '--access-logfile',
+    '-',
+    '--error-logfile',
+    '-',
+    'start_platform:app',
+  ];
+}
+
+/**
+ * The container health check: `/ready` (SoftFactory's readiness endpoint, which checks its database) with
+ * `X-Forwarded-Proto: https`, because in production mode the app redirects every request that is neither TLS nor
+ * forwarded from TLS. urllib follows that redirect to https://127.0.0.1, which fails, so a missing header cannot pass
+ * by accident; any non-2xx raises. ECS replaces a task whose essential container turns UNHEALTHY
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/healthcheck.html).
+ */
+export const READY_CHECK_COMMAND = [
+  'CMD',
+  'python',
+  '-c',
+  'import sys, urllib.request; ' +
+    `r = urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:${APP_PORT}/ready', ` +
+    "headers={'X-Forwarded-Proto': 'https'}), timeout=4); sys.exit(0 if r.status == 200 else 1)",
+];
 
 /**
  * The entry point assembles DATABASE_URL from the secret's fields at container start, so no password is in the
@@ -72,10 +139,13 @@ export class WebService extends Construct {
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
     });
 
+    // Fixed name, so RETAIN_ON_UPDATE_OR_DELETE: a plain Retain would keep the group after a rolled-back first
+    // create and the retry would fail with "already exists" (AWS documents RetainExceptOnCreate for this,
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/softfactory/${props.namePrefix}/app`,
       retention: props.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
@@ -91,16 +161,31 @@ export class WebService extends Construct {
       containerName: CONTAINER_NAME,
       image: containerImage(this, props.image),
       entryPoint: DATABASE_URL_ENTRYPOINT,
-      command: [...props.command],
+      command: [...(props.command ?? gunicornCommand(props.cpu))],
       // Non-root: the app listens on an unprivileged port and keeps its data in PostgreSQL.
       user: '1000:1000',
       portMappings: [{ containerPort: APP_PORT, protocol: ecs.Protocol.TCP, name: 'http' }],
-      environment: { FLASK_ENV: 'production', APP_PORT: String(APP_PORT), DB_NAME: props.database.databaseName },
+      environment: {
+        ENVIRONMENT: props.appEnvironment,
+        TESTING: String(props.appTesting),
+        APP_PORT: String(APP_PORT),
+        DB_NAME: props.database.databaseName,
+        ...(props.publicBaseUrl ? { PLATFORM_BASE_URL: props.publicBaseUrl } : {}),
+      },
       secrets: {
+        ...props.appSecrets,
         DB_USERNAME: secret('username'),
         DB_PASSWORD: secret('password'),
         DB_HOST: secret('host'),
         DB_PORT: secret('port'),
+      },
+      healthCheck: {
+        command: READY_CHECK_COMMAND,
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        // gunicorn's workers import the app and connect before they answer.
+        startPeriod: Duration.seconds(60),
       },
       logging: ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
@@ -125,7 +210,11 @@ export class WebService extends Construct {
       cluster: this.cluster,
       serviceName: `${props.namePrefix}-web`,
       taskDefinition: this.taskDefinition,
-      desiredCount: props.desiredCount,
+      // No DesiredCount in the template: with one, every stack update resets the autoscaled count to it
+      // (aws/aws-cdk#3919). CloudFormation creates a service without one at 1 task and leaves the count alone on
+      // update (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-service.html#cfn-ecs-service-desiredcount);
+      // registering the scalable target then raises it to minTasks: "it changes the resource's current capacity to
+      // a value that is inside of this range" (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html).
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [this.securityGroup],
       assignPublicIp: false,
@@ -164,19 +253,68 @@ export class WebService extends Construct {
       scaleOutCooldown: Duration.seconds(60),
       scaleInCooldown: Duration.minutes(5),
     });
-    // Blue/green moves traffic between the two target groups, so track requests per target on both: target
-    // tracking scales out when either policy asks and scales in only when both agree.
-    for (const [name, group] of [
-      ['Blue', lb.blueTargetGroup],
-      ['Green', lb.greenTargetGroup],
-    ] as const) {
-      scaling.scaleOnRequestCount(`Requests${name}`, {
-        requestsPerTarget: props.requestsPerTarget,
-        targetGroup: group,
-        scaleOutCooldown: Duration.seconds(60),
-        scaleInCooldown: Duration.minutes(5),
-      });
+    this.scaleOnRequestsOfBothGroups(scaling, props);
+  }
+
+  /**
+   * One request-count policy over both target groups. Blue/green leaves one group idle between releases, and an idle
+   * group has no RequestCountPerTarget data; with one policy per group, the idle one would never agree to scale in
+   * ("Application Auto Scaling scales in only when all policies agree", and insufficient data never scales in:
+   * https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html#target-tracking-multiple-policies).
+   * So: requests of both groups (missing data as 0) divided by the service's running tasks, with metric math, which
+   * CloudFormation supports (TargetTrackingMetricDataQuery, https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-applicationautoscaling-scalingpolicy-targettrackingmetricdataquery.html)
+   * and the L2 does not ("Only direct metrics are supported for Target Tracking") — hence the property override.
+   */
+  private scaleOnRequestsOfBothGroups(scaling: ecs.ScalableTaskCount, props: WebServiceProps): void {
+    const lb = props.loadBalancer;
+    const requests = (group: typeof lb.blueTargetGroup) => ({
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'RequestCount',
+      Dimensions: [
+        { Name: 'TargetGroup', Value: group.targetGroupFullName },
+        { Name: 'LoadBalancer', Value: lb.alb.loadBalancerFullName },
+      ],
+    });
+    scaling.scaleToTrackCustomMetric('Requests', {
+      // Replaced below by the metric-math query; the L2 needs a direct metric to render.
+      metric: lb.blueTargetGroup.metrics.requestCount(),
+      targetValue: props.requestsPerTarget,
+      scaleOutCooldown: Duration.seconds(60),
+      scaleInCooldown: Duration.minutes(5),
+    });
+    const cfn = scaling.node
+      .findChild('Target')
+      .node.findChild('Requests')
+      .node.findChild('Resource') as appscaling.CfnScalingPolicy;
+    const path = 'TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification';
+    for (const field of ['MetricName', 'Namespace', 'Dimensions', 'Statistic', 'Unit']) {
+      cfn.addPropertyDeletionOverride(`${path}.${field}`);
     }
+    cfn.addPropertyOverride(`${path}.Metrics`, [
+      { Id: 'blue', MetricStat: { Metric: requests(lb.blueTargetGroup), Stat: 'Sum' }, ReturnData: false },
+      { Id: 'green', MetricStat: { Metric: requests(lb.greenTargetGroup), Stat: 'Sum' }, ReturnData: false },
+      {
+        Id: 'tasks',
+        MetricStat: {
+          Metric: {
+            Namespace: 'ECS/ContainerInsights',
+            MetricName: 'RunningTaskCount',
+            Dimensions: [
+              { Name: 'ClusterName', Value: this.cluster.clusterName },
+              { Name: 'ServiceName', Value: this.service.serviceName },
+            ],
+          },
+          Stat: 'Average',
+        },
+        ReturnData: false,
+      },
+      {
+        Id: 'requestsPerTask',
+        Expression: '(FILL(blue, 0) + FILL(green, 0)) / tasks',
+        Label: 'Requests per running task, both target groups',
+        ReturnData: true,
+      },
+    ]);
   }
 
   /**
@@ -195,6 +333,9 @@ export class WebService extends Construct {
       description: `Lets ECS invoke the ${id} deployment lifecycle hook`,
     });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [handler.functionArn] }));
+    // The grant is the role's DefaultPolicy, a resource of its own: without this dependency CloudFormation may create
+    // the service (whose first deployment already runs the hooks) before the policy exists.
+    this.service.node.addDependency(role);
     this.service.addLifecycleHook(
       new ecs.DeploymentLifecycleLambdaTarget(handler, id, { lifecycleStages: [...stages], role }),
     );

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config';
+import { AppSecrets } from '../constructs/app-secrets';
 import { Database } from '../constructs/database';
 import { LogArchiveBucket, logArchiveBucketName } from '../constructs/log-archive-bucket';
 import { MigrationRunner } from '../constructs/migration-runner';
@@ -18,6 +19,8 @@ export interface DataStackProps extends StackProps {
 export class DataStack extends Stack {
   public readonly database: Database;
   public readonly logArchive: LogArchiveBucket;
+  /** SoftFactory's own secrets (signing and encryption keys, third-party credentials): stateful, so here. */
+  public readonly appSecrets: AppSecrets;
   /** The SQLite → PostgreSQL migration runner, when `migrationSource` is configured. */
   public readonly migration?: MigrationRunner;
 
@@ -46,6 +49,15 @@ export class DataStack extends Stack {
       id: 'AwsSolutions-S1',
       reason:
         'A log archive written by one Firehose role: server access logs would need yet another log bucket; reads are rare and CloudTrail S3 data events can audit them.',
+    });
+
+    this.appSecrets = new AppSecrets(this, 'AppSecrets', {
+      externalKeys: config.appSecretKeys,
+      ...(config.appSecretArn ? { importArn: config.appSecretArn } : {}),
+    });
+    new CfnOutput(this, 'AppSecretArn', {
+      value: this.appSecrets.externalSecret.secretArn,
+      description: 'Fill the external app secrets (OAuth, Stripe, Sentry, …) here',
     });
 
     if (config.migration) {

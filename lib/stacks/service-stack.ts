@@ -3,6 +3,7 @@ import {
   aws_certificatemanager as acm,
   CfnOutput,
   aws_route53 as route53,
+  aws_route53_targets as route53targets,
   Stack,
   type StackProps,
   aws_s3 as s3,
@@ -11,6 +12,7 @@ import {
 import type { Construct } from 'constructs';
 import { type CertificateSource, dbMaxConnections, type StageConfig } from '../config/stage-config';
 import { AlarmTopic } from '../constructs/alarm-topic';
+import type { AppSecrets } from '../constructs/app-secrets';
 import { Dashboard } from '../constructs/dashboard';
 import type { Database } from '../constructs/database';
 import { DeploymentEvents } from '../constructs/deployment-events';
@@ -18,13 +20,14 @@ import { LoadBalancer, TEST_LISTENER_PORT } from '../constructs/load-balancer';
 import { LogArchive } from '../constructs/log-archive';
 import { type LogArchiveBucket, logArchiveBucketName } from '../constructs/log-archive-bucket';
 import { LogQueries } from '../constructs/log-queries';
+import { wildcardResourceFinding } from '../constructs/nag';
 import type { Network } from '../constructs/network';
 import { PreDeploySnapshot } from '../constructs/predeploy-snapshot';
 import { Rollback } from '../constructs/rollback';
 import { alarmName, DEPLOYMENT_ALARM_SIGNALS, ServiceAlarms } from '../constructs/service-alarms';
 import { SmokeHook } from '../constructs/smoke-hook';
 import { WebAcl } from '../constructs/web-acl';
-import { WebService } from '../constructs/web-service';
+import { isProductionMode, WebService } from '../constructs/web-service';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: StageConfig;
@@ -32,6 +35,8 @@ export interface ServiceStackProps extends StackProps {
   readonly database: Database;
   /** The log archive (data stack) that the app's logs stream to. */
   readonly logArchive: LogArchiveBucket;
+  /** The app's own secrets (data stack). */
+  readonly appSecrets: AppSecrets;
 }
 
 /** SoftFactory-<Stage>-Service: everything stateless — safe to replace. */
@@ -59,7 +64,9 @@ export class ServiceStack extends Stack {
       certificate: certificate(this, config.certificate),
       testClientCidrs: network.natCidrs,
       accessLogExpiryDays: config.accessLogExpiryDays,
+      healthyHttpCodes: isProductionMode(config.appEnvironment, config.appTesting) ? '200,301' : '200',
     });
+    this.dnsRecord(config.certificate);
     this.webAcl = new WebAcl(this, 'WebAcl', {
       resourceArn: this.loadBalancer.alb.loadBalancerArn,
       rateLimit: config.wafRateLimit,
@@ -70,10 +77,13 @@ export class ServiceStack extends Stack {
       vpc: network.vpc,
       loadBalancer: this.loadBalancer,
       image: config.image,
-      command: config.containerCommand,
+      ...(config.containerCommand ? { command: config.containerCommand } : {}),
       cpu: config.cpu,
       memoryMiB: config.memoryMiB,
-      desiredCount: config.desiredCount,
+      appEnvironment: config.appEnvironment,
+      appTesting: config.appTesting,
+      appSecrets: props.appSecrets.containerSecrets,
+      ...(config.domainName ? { publicBaseUrl: `https://${config.domainName}` } : {}),
       minTasks: config.minTasks,
       maxTasks: config.maxTasks,
       cpuTargetPercent: config.cpuTargetPercent,
@@ -122,13 +132,14 @@ export class ServiceStack extends Stack {
     });
 
     const archivePrefix = `${namePrefix}/app/`;
+    // By its fixed name: the IAM policy then names the bucket without a cross-stack reference.
+    const archiveBucket = s3.Bucket.fromBucketAttributes(this, 'LogArchiveBucket', {
+      bucketName: logArchiveBucketName(config.stage),
+      encryptionKey: props.logArchive.key,
+    });
     this.logArchive = new LogArchive(this, 'LogArchive', {
       logGroup: this.web.logGroup,
-      // By its fixed name: the IAM policy then names the bucket without a cross-stack reference.
-      bucket: s3.Bucket.fromBucketAttributes(this, 'LogArchiveBucket', {
-        bucketName: logArchiveBucketName(config.stage),
-        encryptionKey: props.logArchive.key,
-      }),
+      bucket: archiveBucket,
       prefix: archivePrefix,
       deliveryStreamName: `${namePrefix}-app-logs`,
       logRetentionDays: config.logRetentionDays,
@@ -138,7 +149,7 @@ export class ServiceStack extends Stack {
       folder: namePrefix,
       slowRequestMs: config.latencyThresholdMs,
     });
-    this.acknowledgeFindings(config.stage, archivePrefix);
+    this.acknowledgeFindings(`${archiveBucket.bucketArn}/${archivePrefix}*`);
 
     // The deploy path: snapshot before scale-up, smoke green then production, roll back on later alarms.
     const host = config.domainName ?? this.loadBalancer.alb.loadBalancerDnsName;
@@ -190,15 +201,32 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: namePrefix });
   }
 
-  private acknowledgeFindings(stage: string, archivePrefix: string): void {
+  /**
+   * With a hosted zone configured, the domain points at this stage's ALB (an alias A record), so nothing is left to do
+   * by hand after the first deploy. The smoke hook does not depend on it: it connects to the ALB itself.
+   */
+  private dnsRecord(source: CertificateSource): void {
+    if (source.kind !== 'create') return;
+    const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'RecordZone', {
+      hostedZoneId: source.hostedZoneId,
+      zoneName: source.zoneName,
+    });
+    new route53.ARecord(this, 'AliasRecord', {
+      zone,
+      recordName: source.domainName,
+      target: route53.RecordTarget.fromAlias(new route53targets.LoadBalancerTarget(this.loadBalancer.alb)),
+      comment: 'SoftFactory: the public name of this stage’s load balancer',
+    });
+  }
+
+  private acknowledgeFindings(archiveObjectsArn: string): void {
     Validations.of(this).acknowledge({
       id: 'CloudFormation-Validate::W7001',
       reason:
         "aws-cdk-lib's DeliveryStream always adds its Firehose CIDR-block mapping (used only by VPC destinations such as Redshift); an unreferenced mapping is inert.",
     });
-    const archive = logArchiveBucketName(stage, '<AWS::AccountId>', '<AWS::Region>');
     Validations.of(this.logArchive.deliveryPolicy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${archive}/${archivePrefix}*]`,
+      id: wildcardResourceFinding(this, archiveObjectsArn),
       reason:
         'Firehose writes objects with generated names: the one wildcard is its own key prefix in the archive bucket; the bucket, the key (through S3 only) and the error stream are named exactly.',
     });

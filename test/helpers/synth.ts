@@ -7,9 +7,13 @@ import { createStacks, type SoftFactoryStacks } from '../../lib/app';
 import { loadConfig } from '../../lib/config/load-config';
 import type { StageConfig } from '../../lib/config/stage-config';
 
-const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
-  context: Record<string, unknown>;
-};
+const root = join(__dirname, '..', '..');
+const cdkJson = JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+/** The committed context file (CDK's lookups, e.g. the example account's availability zones), as `cdk synth` reads it. */
+const cdkContext = JSON.parse(readFileSync(join(root, 'cdk.context.json'), 'utf8')) as Record<string, unknown>;
+
+/** The concrete environment the tests synthesize with (the one the README's deploy command shows). */
+export const EXAMPLE_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
 
 export interface SynthResult {
   readonly app: App;
@@ -29,7 +33,7 @@ export function buildApp(
   options: { bundle?: boolean } = {},
 ): Pick<SynthResult, 'app' | 'config' | 'stacks'> {
   const bundling = options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] };
-  const app = new App({ context: { ...cdkJson.context, ...bundling, ...context } });
+  const app = new App({ context: { ...cdkContext, ...cdkJson.context, ...bundling, ...context } });
   const config = loadConfig((key) => app.node.tryGetContext(key), Object.keys(context));
   return { app, config, stacks: createStacks(app, config) };
 }

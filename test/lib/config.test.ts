@@ -55,7 +55,7 @@ describe('stage config', () => {
       stage: 'staging',
       cpu: '1024',
       memoryMiB: '3072',
-      desiredCount: '3',
+      minTasks: '3',
       maxTasks: '6',
       multiAz: 'true',
       alarmEmails: 'ops@example.com, oncall@example.com',
@@ -65,7 +65,7 @@ describe('stage config', () => {
     });
     assert.equal(config.cpu, 1024);
     assert.equal(config.memoryMiB, 3072);
-    assert.equal(config.desiredCount, 3);
+    assert.equal(config.minTasks, 3);
     assert.equal(config.multiAz, true);
     assert.deepEqual(config.alarmEmails, ['ops@example.com', 'oncall@example.com']);
     assert.deepEqual(config.containerCommand, ['gunicorn', '-b', '0.0.0.0:8000', 'app:app']);
@@ -97,7 +97,7 @@ describe('stage config', () => {
   it('rejects an unknown stage', () =>
     rejects({ stage: 'qa' }, /^config: stage = "qa": expected one of dev, staging, prod$/));
   it('rejects a negative count', () =>
-    rejects({ desiredCount: '-2' }, /^config: desiredCount = -2: expected a number of at least 1$/));
+    rejects({ minTasks: '-2' }, /^config: minTasks = -2: expected a number of at least 1$/));
   it('rejects a non-numeric count', () =>
     rejects({ maxTasks: 'many' }, /^config: maxTasks = "many": expected a whole number$/));
   it('rejects a malformed certificate ARN', () =>
@@ -113,12 +113,9 @@ describe('stage config', () => {
       /^config: memoryMiB = 4096: Fargate offers cpu 256 with memoryMiB 512–2048/,
     ));
   it('rejects minTasks above maxTasks', () =>
-    rejects(
-      { minTasks: '5', maxTasks: '2', desiredCount: '2' },
-      /^config: minTasks = 5: must not exceed maxTasks \(2\)$/,
-    ));
-  it('rejects a desired count outside min..max', () =>
-    rejects({ desiredCount: '9' }, /^config: desiredCount = 9: must lie between minTasks/));
+    rejects({ minTasks: '5', maxTasks: '2' }, /^config: minTasks = 5: must not exceed maxTasks \(2\)$/));
+  it('refuses desiredCount: the template sets no DesiredCount, so autoscaling owns the count (aws/aws-cdk#3919)', () =>
+    rejects({ desiredCount: '9' }, /^config: desiredCount = "9": unknown config key/));
   it('rejects account without region', () =>
     rejects({ account: '123456789012' }, /^config: region = \(unset\): account and region go together/));
   it('rejects a malformed account id', () =>

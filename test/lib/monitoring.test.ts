@@ -781,7 +781,8 @@ describe('log archive', () => {
       DeletionPolicy?: string;
     };
     assert.match(JSON.stringify(bucket.Properties['BucketName']), /softfactory-prod-logs-/);
-    assert.equal(bucket.DeletionPolicy, 'Retain');
+    // Kept on stack deletion, deleted only when a create rolls back (its name is fixed; a retry must not collide).
+    assert.equal(bucket.DeletionPolicy, 'RetainExceptOnCreate');
     prod.data.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [
