@@ -1,0 +1,50 @@
+/**
+ * The rollback and pre-deploy snapshot constructs in the synthesized service stack: what ships to CloudFormation.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { buildApp, resourcesOf, synthApp } from '../../helpers/synth';
+
+function rollbackFunction(template: ReturnType<typeof synthApp>['service']) {
+  const found = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find(
+    (f) => f.Properties['FunctionName'] === 'softfactory-prod-rollback',
+  );
+  assert.ok(found, 'rollback function');
+  return found;
+}
+
+describe('rollback function: reserved concurrency', () => {
+  it('reserves none by default (Lambda refuses a reservation that leaves the unreserved pool below its minimum, as in new accounts with limits of 10-50)', () => {
+    const { service } = synthApp({ stage: 'prod' });
+    assert.equal(rollbackFunction(service).Properties['ReservedConcurrentExecutions'], undefined);
+  });
+
+  it('reserves config.rollbackReservedConcurrency when it is given', () => {
+    const { service } = synthApp({ stage: 'prod', rollbackReservedConcurrency: '3' });
+    assert.equal(rollbackFunction(service).Properties['ReservedConcurrentExecutions'], 3);
+  });
+});
+
+describe('cdk-nag acknowledgements of the rollback and snapshot-hook roles', () => {
+  const ours = /\/(Rollback|PreDeploySnapshot)\//;
+  for (const stage of ['dev', 'staging', 'prod']) {
+    for (const [form, context] of [
+      ['env-agnostic (token ARNs)', {}],
+      [
+        'with -c account=123456789012 -c region=eu-west-1 (literal ARNs)',
+        { account: '123456789012', region: 'eu-west-1' },
+      ],
+    ] as const) {
+      it(`hold for ${stage} synthesized ${form}`, () => {
+        const { stacks } = buildApp({ stage, ...context });
+        const report = new AwsSolutionsChecks().validateScope(stacks.service);
+        const mine = report.violations.filter((v) => v.violatingResources.some((r) => ours.test(r.constructPath)));
+        assert.deepEqual(
+          mine.map((v) => v.ruleName),
+          [],
+        );
+      });
+    }
+  }
+});
