@@ -29,13 +29,14 @@ describe('rollback function: reserved concurrency', () => {
 describe('cdk-nag acknowledgements of the rollback and snapshot-hook roles', () => {
   const ours = /\/(Rollback|PreDeploySnapshot)\//;
   for (const stage of ['dev', 'staging', 'prod']) {
-    for (const [form, context] of [
+    const forms: [string, Record<string, string>][] = [
       ['env-agnostic (token ARNs)', {}],
       [
         'with -c account=123456789012 -c region=eu-west-1 (literal ARNs)',
         { account: '123456789012', region: 'eu-west-1' },
       ],
-    ] as const) {
+    ];
+    for (const [form, context] of forms) {
       it(`hold for ${stage} synthesized ${form}`, () => {
         const { stacks } = buildApp({ stage, ...context });
         const report = new AwsSolutionsChecks().validateScope(stacks.service);
