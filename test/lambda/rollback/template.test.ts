@@ -40,7 +40,9 @@ describe('cdk-nag acknowledgements of the rollback and snapshot-hook roles', () 
       it(`hold for ${stage} synthesized ${form}`, () => {
         const { stacks } = buildApp({ stage, ...context });
         const report = new AwsSolutionsChecks().validateScope(stacks.service);
-        const mine = report.violations.filter((v) => v.violatingResources.some((r) => ours.test(r.constructPath ?? '')));
+        const mine = report.violations.filter((v) =>
+          v.violatingResources.some((r) => ours.test(r.constructPath ?? '')),
+        );
         assert.deepEqual(
           mine.map((v) => v.ruleName),
           [],
