@@ -17,7 +17,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { OWN_MESSAGE_ATTRIBUTE, rollbackFunctionName } from '../../lambda/rollback/contract';
+import { alarmSubscriptionFilterPolicy, rollbackFunctionName } from '../../lambda/rollback/contract';
 import { ROLLBACK_FUNCTION_TIMEOUT_SECONDS, rollbackEnvironment } from '../../lambda/rollback/env';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
@@ -115,8 +115,14 @@ export class Rollback extends Construct {
 
     props.topic.addSubscription(
       new subscriptions.LambdaSubscription(fn, {
-        // The function reports to the topic it listens on; its own messages carry this attribute.
-        filterPolicy: { [OWN_MESSAGE_ATTRIBUTE]: sns.SubscriptionFilter.notExistsFilter() },
+        // Only the rollback alarms' ALARM notifications (see alarmSubscriptionFilterPolicy): one decision per event,
+        // no "invalid input" reports for the deployment events, smoke reports and other alarms on the same topic.
+        filterPolicyWithMessageBody: Object.fromEntries(
+          Object.entries(alarmSubscriptionFilterPolicy(props.rollbackAlarmNames)).map(([key, values]) => [
+            key,
+            sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: [...values] })),
+          ]),
+        ),
         deadLetterQueue: this.deadLetterQueue,
       }),
     );
