@@ -42,10 +42,7 @@ export interface RevisionSummary {
 export interface StatePort {
   describeService(): Promise<ServiceSummary>;
   /** Every deployment created after `createdAfter` (all pages), in whatever order ECS returns them. */
-  listDeployments(
-    createdAfter: Date,
-    status?: readonly ServiceDeploymentStatus[],
-  ): Promise<ServiceDeploymentBrief[]>;
+  listDeployments(createdAfter: Date, status?: readonly ServiceDeploymentStatus[]): Promise<ServiceDeploymentBrief[]>;
   describeDeployments(arns: readonly string[]): Promise<ServiceDeployment[]>;
   describeRevisions(arns: readonly string[]): Promise<RevisionSummary[]>;
   alarmState(alarmName: string): Promise<AlarmStateValue | 'MISSING'>;

@@ -82,7 +82,7 @@ describe('alarm topic: one notification per event', () => {
   const reachesFunction = (m: SnsMessage) => snsFilterAccepts(policy, scope, m);
   // The rollback alarms as the stack configures the function (its environment in the template).
   const fnEnv = (
-    resourcesOf(prod.service, 'AWS::Lambda::Function')[fnId ?? '']?.Properties['Environment'] as {
+    resourcesOf(prod.service, 'AWS::Lambda::Function')[fnId ?? '']!.Properties['Environment'] as {
       Variables: Record<string, unknown>;
     }
   ).Variables;
