@@ -51,3 +51,21 @@ describe('cdk-nag acknowledgements of the rollback and snapshot-hook roles', () 
     }
   }
 });
+
+describe('deployment-event rules', () => {
+  it('listen only for events ECS sends a native blue/green service without the circuit breaker (IN_PROGRESS, COMPLETED; SERVICE_DEPLOYMENT_FAILED is circuit-breaker only)', () => {
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html
+    const { service } = synthApp({ stage: 'prod' });
+    const [ecsService] = Object.values(resourcesOf(service, 'AWS::ECS::Service'));
+    const config = ecsService?.Properties['DeploymentConfiguration'] as {
+      Strategy?: string;
+      DeploymentCircuitBreaker?: { Enable?: boolean };
+    };
+    assert.equal(config.Strategy, 'BLUE_GREEN');
+    assert.notEqual(config.DeploymentCircuitBreaker?.Enable, true);
+    const names = Object.values(resourcesOf(service, 'AWS::Events::Rule')).flatMap(
+      (r) => (r.Properties['EventPattern'] as { detail: { eventName: string[] } }).detail.eventName,
+    );
+    assert.deepEqual([...new Set(names)].sort(), ['SERVICE_DEPLOYMENT_COMPLETED', 'SERVICE_DEPLOYMENT_IN_PROGRESS']);
+  });
+});
