@@ -86,10 +86,20 @@ export const OWN_MESSAGE_ATTRIBUTE = 'softfactory:origin';
 export const OWN_MESSAGE_ORIGIN = 'rollback-function';
 
 /**
- * Filter policy for the function's subscription to the alarm topic: deliver only messages WITHOUT our origin
- * attribute (CloudWatch alarm notifications carry no message attributes). The handler also drops its own
- * messages, as a second line of defence.
+ * Filter policy of the function's subscription to the alarm topic, applied to the message BODY
+ * (FilterPolicyScope `MessageBody`, https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering-scope.html): only
+ * a CloudWatch alarm notification (a JSON object with top-level `AlarmName` and `NewStateValue`) of one of the rollback
+ * alarms going to ALARM is delivered. "A subscription accepts a message [when] each property name in the filter policy
+ * matches a message body property name [and] at least one property value matches"
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-subscription-filter-policies.html); body policies "assume that the
+ * message payload is a well-formed JSON object" (https://docs.aws.amazon.com/sns/latest/dg/message-filtering.html), so
+ * the topic's other messages never reach the function: deployment events and smoke reports (plain text), OK and
+ * INSUFFICIENT_DATA transitions, the other alarms (function errors, dead letters, CPU, …) and the function's own
+ * reports (plain text; they also carry OWN_MESSAGE_ATTRIBUTE, which the handler drops as a second line of defence).
  */
-export const ALARM_SUBSCRIPTION_FILTER_POLICY = {
-  [OWN_MESSAGE_ATTRIBUTE]: [{ exists: false }],
-} as const;
+export function alarmSubscriptionFilterPolicy(rollbackAlarmNames: readonly string[]): {
+  readonly AlarmName: readonly string[];
+  readonly NewStateValue: readonly ['ALARM'];
+} {
+  return { AlarmName: [...rollbackAlarmNames], NewStateValue: ['ALARM'] };
+}

@@ -4,8 +4,11 @@
  *
  * ECS calls (API reference, 2024-10 "service deployments" release):
  * - DescribeServices → the service's current task definition.
- * - ListServiceDeployments (service, cluster, status filter, maxResults ≤ 100) → ServiceDeploymentBrief:
- *   serviceDeploymentArn, status, createdAt/startedAt/finishedAt, targetServiceRevisionArn.
+ * - ListServiceDeployments (service, cluster, status filter, createdAt {after, before}, maxResults 1-100 (default 20),
+ *   nextToken) → ServiceDeploymentBrief: serviceDeploymentArn, status, createdAt/startedAt/finishedAt,
+ *   targetServiceRevisionArn. The API reference documents pagination and NO ordering
+ *   (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html), so every page within
+ *   the createdAt bound is read and the list is sorted here; nothing depends on the order ECS answers in.
  * - DescribeServiceDeployments (≤ 20 ARNs) → sourceServiceRevisions[].arn, targetServiceRevision.arn,
  *   lifecycleStage (e.g. BAKE_TIME), stoppedAt, rollback.
  * - DescribeServiceRevisions (≤ 20 ARNs) → taskDefinition. Revisions created before 2024-10-25 come back as
@@ -38,14 +41,23 @@ export interface RevisionSummary {
 /** Read-only view of ECS and CloudWatch for one service. */
 export interface StatePort {
   describeService(): Promise<ServiceSummary>;
-  listDeployments(status?: readonly ServiceDeploymentStatus[]): Promise<ServiceDeploymentBrief[]>;
+  /** Every deployment created after `createdAfter` (all pages), in whatever order ECS returns them. */
+  listDeployments(createdAfter: Date, status?: readonly ServiceDeploymentStatus[]): Promise<ServiceDeploymentBrief[]>;
   describeDeployments(arns: readonly string[]): Promise<ServiceDeployment[]>;
   describeRevisions(arns: readonly string[]): Promise<RevisionSummary[]>;
   alarmState(alarmName: string): Promise<AlarmStateValue | 'MISSING'>;
 }
 
-/** How many recent deployments to look at; two successful ones are all a rollback needs. */
+/** How many of the newest deployments `decide` sees (after sorting); two successful ones are all a rollback needs. */
 const HISTORY = 20;
+/**
+ * How far back the history is read (ListServiceDeployments' createdAt filter). A release older than this has no
+ * "previous successful deployment" in view; `decide` then falls back to what the latest deployment replaced.
+ */
+export const HISTORY_DAYS = 90;
+/** Page size (the API's maximum) and a bound on pages: beyond it the newest cannot be told, so the read fails. */
+const PAGE_SIZE = 100;
+const MAX_PAGES = 20;
 /** ECS limit for DescribeServiceDeployments and DescribeServiceRevisions. */
 const DESCRIBE_BATCH = 20;
 
@@ -72,16 +84,28 @@ export function sdkStatePort(
       }
       return { taskDefinition: service.taskDefinition, currentServiceDeployment: service.currentServiceDeployment };
     },
-    async listDeployments(status) {
-      const out = await ecs.send(
-        new ListServiceDeploymentsCommand({
-          cluster: target.clusterArn,
-          service: target.serviceArn,
-          maxResults: HISTORY,
-          ...(status ? { status: [...status] } : {}),
-        }),
+    async listDeployments(createdAfter, status) {
+      const all: ServiceDeploymentBrief[] = [];
+      let nextToken: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const out = await ecs.send(
+          new ListServiceDeploymentsCommand({
+            cluster: target.clusterArn,
+            service: target.serviceArn,
+            createdAt: { after: createdAfter },
+            maxResults: PAGE_SIZE,
+            ...(status ? { status: [...status] } : {}),
+            ...(nextToken ? { nextToken } : {}),
+          }),
+        );
+        all.push(...(out.serviceDeployments ?? []));
+        nextToken = out.nextToken;
+        if (!nextToken) return all;
+      }
+      // ECS lists in no documented order: with pages left unread the newest deployment may be among them.
+      throw new Error(
+        `ListServiceDeployments: more than ${MAX_PAGES * PAGE_SIZE} deployments of ${target.serviceArn} since ${createdAfter.toISOString()}; cannot tell the newest`,
       );
-      return out.serviceDeployments ?? [];
     },
     async describeDeployments(arns) {
       const found: ServiceDeployment[] = [];
@@ -113,11 +137,19 @@ export function sdkStatePort(
 }
 
 /** Everything `decide` needs about the service, read fresh (call it while holding the service lock). */
-export async function gatherServiceState(port: StatePort, trigger: Trigger): Promise<ServiceState & ServiceSummary> {
+export async function gatherServiceState(
+  port: StatePort,
+  trigger: Trigger,
+  now: Date,
+): Promise<ServiceState & ServiceSummary> {
   const service = await port.describeService();
-  // Two views: the newest deployments whatever their status (is one in flight? how did the latest end?) and
-  // the newest successful ones (what ran before?). A page of failures must not hide the last good revision.
-  const [recent, successful] = await Promise.all([port.listDeployments(), port.listDeployments(['SUCCESSFUL'])]);
+  const since = new Date(now.getTime() - HISTORY_DAYS * 24 * 60 * 60_000);
+  // Two views: the deployments whatever their status (is one in flight? how did the latest end?) and the
+  // successful ones (what ran before?). A run of failures must not push the last good revision out of view.
+  const [recent, successful] = await Promise.all([
+    port.listDeployments(since),
+    port.listDeployments(since, ['SUCCESSFUL']),
+  ]);
   const briefs = new Map<string, ServiceDeploymentBrief>();
   for (const b of [...recent, ...successful]) {
     if (b.serviceDeploymentArn && !briefs.has(b.serviceDeploymentArn)) briefs.set(b.serviceDeploymentArn, b);

@@ -277,7 +277,7 @@ async function readAndDecide(
   trigger: Trigger,
   deps: RollbackDeps,
 ): Promise<{ decision: Decision; lastRollback: LastRollbackRecord | undefined; subjectArn: string | undefined }> {
-  const state = await gatherServiceState(deps.state, trigger);
+  const state = await gatherServiceState(deps.state, trigger, deps.now());
   const lastRollback = await deps.store.getLastRollback();
   const subject = subjectDeployment(state);
   const incident = subject ? await deps.store.getIncident(subject.arn) : undefined;
@@ -323,7 +323,7 @@ async function handleCallFailure(
   if (failure === 'not-applied' && decision.action === 'stop-deployment') {
     // ECS refuses to stop a deployment it is already stopping or rolling back (its own alarms may have been
     // faster than ours): that is the outcome we wanted.
-    const state = await gatherServiceState(deps.state, ctx.trigger).catch(() => undefined);
+    const state = await gatherServiceState(deps.state, ctx.trigger, deps.now()).catch(() => undefined);
     const now = state?.deployments.find((d) => d.arn === subjectArn);
     if (now && !STOPPABLE_STATUSES.includes(now.status)) {
       const at = deps.now();

@@ -4,6 +4,7 @@
  * deployment back, so every expected failure is answered as FAILED with a reason instead.
  */
 import { RDSClient } from '@aws-sdk/client-rds';
+import { AWS_MAX_ATTEMPTS, SDK_REQUEST_HANDLER } from '../rollback/clients';
 import { powertoolsLog } from '../rollback/log';
 import { type LifecycleHookResponse, lifecycleHookEventSchema } from '../shared/lifecycle-hook';
 import { type HookLog, handleSnapshotHook, type SnapshotHookConfig, type SnapshotPort } from './core';
@@ -24,7 +25,7 @@ export function createSnapshotHookHandler(deps: SnapshotHookDeps = {}) {
   const log: HookLog = deps.log ?? powertoolsLog('softfactory-snapshot-hook');
   return async (event: unknown): Promise<LifecycleHookResponse> => {
     config ??= loadSnapshotHookConfig(deps.env ?? process.env);
-    port ??= deps.port ?? rdsSnapshotPort(deps.rds ?? new RDSClient({ maxAttempts: 3 }), config.dbInstanceId);
+    port ??= deps.port ?? rdsSnapshotPort(deps.rds ?? snapshotHookRdsClient(), config.dbInstanceId);
     const parsed = lifecycleHookEventSchema.safeParse(event);
     if (!parsed.success) {
       const reason = `not an ECS lifecycle hook event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
@@ -33,6 +34,11 @@ export function createSnapshotHookHandler(deps: SnapshotHookDeps = {}) {
     }
     return handleSnapshotHook(parsed.data, config, port, (deps.now ?? (() => new Date()))(), log);
   };
+}
+
+/** The hook's RDS client: bounded retries and socket timeouts far inside the function's 60 s (see clients.ts). */
+export function snapshotHookRdsClient(extra: Record<string, unknown> = {}): RDSClient {
+  return new RDSClient({ maxAttempts: AWS_MAX_ATTEMPTS, requestHandler: SDK_REQUEST_HANDLER, ...extra });
 }
 
 export const handler = createSnapshotHookHandler();

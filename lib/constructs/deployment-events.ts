@@ -22,15 +22,21 @@ export interface DeploymentEventsProps {
 
 /**
  * EventBridge event and values, as documented in the Amazon ECS Developer Guide ("Amazon ECS service deployment
- * state change events"): detail-type "ECS Deployment State Change", the service ARN in `resources`, and
- * `detail.eventName`. A rollback is a new SERVICE_DEPLOYMENT_IN_PROGRESS whose `reason` says it is rolling back.
+ * state change events", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html):
+ * detail-type "ECS Deployment State Change", the service ARN in `resources`, and `detail.eventName`:
+ * - SERVICE_DEPLOYMENT_IN_PROGRESS: "sent for both initial deployments and rollback deployments"; "the difference
+ *   between the two is in the reason field".
+ * - SERVICE_DEPLOYMENT_COMPLETED: "sent once a service reaches a steady state after a deployment" (a rollback's too).
+ * - SERVICE_DEPLOYMENT_FAILED: "sent for services with deployment circuit breaker logic turned on". This service uses
+ *   the native blue/green strategy without the circuit breaker (lib/constructs/web-service.ts): a failed hook or a
+ *   deployment alarm shows up as a rollback deployment (IN_PROGRESS with a rolling-back reason, then COMPLETED), never
+ *   as SERVICE_DEPLOYMENT_FAILED. So there is no rule for it: it would be a rule that never fires.
  */
 export const DEPLOYMENT_EVENT = {
   source: 'aws.ecs',
   detailType: 'ECS Deployment State Change',
   inProgress: 'SERVICE_DEPLOYMENT_IN_PROGRESS',
   completed: 'SERVICE_DEPLOYMENT_COMPLETED',
-  failed: 'SERVICE_DEPLOYMENT_FAILED',
 } as const;
 
 /**
@@ -41,7 +47,7 @@ export const DEPLOYMENT_EVENT = {
 export const ROLLBACK_REASON_PATTERNS = ['*rolling back*', '*Rolling back*', '*rollback*', '*Rollback*'];
 
 /**
- * Sends the service's deployment state changes — started, rolling back, completed, failed — to the topic, each as a
+ * Sends the service's deployment state changes — started, rolling back, completed — to the topic, each as a
  * readable plain-text message (input transformer) that names the stage, service, deployment, ECS's reason, and what
  * to do first.
  */
@@ -75,13 +81,11 @@ export class DeploymentEvents extends Construct {
         '(aws ecs list-service-deployments). The database is never restored automatically.',
     });
     this.rule('Completed', props, [DEPLOYMENT_EVENT.completed], {
-      text: `[${name}] Deployment COMPLETED: the service reached a steady state.\n${facts}`,
-    });
-    this.rule('Failed', props, [DEPLOYMENT_EVENT.failed], {
+      // ECS sends COMPLETED for a rollback deployment too: the event does not say whether the release succeeded.
       text:
-        `[${name}] Deployment FAILED.\n${facts}\n\n` +
-        'ECS returns the service to the last good revision. First: read the reason and the stopped tasks ' +
-        '(aws ecs describe-tasks), then the app log group.',
+        `[${name}] Deployment COMPLETED: the service reached a steady state.\n${facts}\n\n` +
+        'If a ROLLBACK message came before this one, the steady state is the previous revision: the release failed ' +
+        `(\`sfdeploy release-status --stage <stage>\` shows the deployment's own status and reason).`,
     });
   }
 

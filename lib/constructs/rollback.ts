@@ -17,10 +17,11 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { OWN_MESSAGE_ATTRIBUTE, rollbackFunctionName } from '../../lambda/rollback/contract';
+import { alarmSubscriptionFilterPolicy, rollbackFunctionName } from '../../lambda/rollback/contract';
 import { ROLLBACK_FUNCTION_TIMEOUT_SECONDS, rollbackEnvironment } from '../../lambda/rollback/env';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
+import { nagArn } from './predeploy-snapshot';
 import type { WebService } from './web-service';
 
 export interface RollbackProps {
@@ -37,6 +38,11 @@ export interface RollbackProps {
   readonly watchWindowMinutes: number;
   readonly cooldownMinutes: number;
   readonly logRetentionDays: number;
+  /**
+   * Reserved concurrency of the function (`config.rollbackReservedConcurrency`).
+   * @default - none: the function draws on the account's unreserved pool
+   */
+  readonly reservedConcurrency?: number | undefined;
 }
 
 /**
@@ -99,15 +105,24 @@ export class Rollback extends Construct {
       logRetentionDays: props.logRetentionDays,
       retryAttempts: 2,
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
-      // One incident must produce one ECS change: the lock serializes, and so does a single instance.
-      reservedConcurrentExecutions: 5,
+      // No reservation by default: the DynamoDB lock and the per-incident claim already make one incident one ECS
+      // change, and Lambda refuses a reservation that would leave the account's unreserved concurrency below its
+      // minimum (100), which new accounts with a limit of 10-50 always would
+      // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html). Opt in via config.
+      ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
     });
     const fn = this.function.function;
 
     props.topic.addSubscription(
       new subscriptions.LambdaSubscription(fn, {
-        // The function reports to the topic it listens on; its own messages carry this attribute.
-        filterPolicy: { [OWN_MESSAGE_ATTRIBUTE]: sns.SubscriptionFilter.notExistsFilter() },
+        // Only the rollback alarms' ALARM notifications (see alarmSubscriptionFilterPolicy): one decision per event,
+        // no "invalid input" reports for the deployment events, smoke reports and other alarms on the same topic.
+        filterPolicyWithMessageBody: Object.fromEntries(
+          Object.entries(alarmSubscriptionFilterPolicy(props.rollbackAlarmNames)).map(([key, values]) => [
+            key,
+            sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: [...values] })),
+          ]),
+        ),
         deadLetterQueue: this.deadLetterQueue,
       }),
     );
@@ -199,12 +214,12 @@ export class Rollback extends Construct {
     const logicalId = (construct: Construct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
     for (const kind of ['service-deployment', 'service-revision']) {
       Validations.of(fn.role!).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:${kind}/<${logicalId(cluster)}>/<${logicalId(service)}.Name>/*]`,
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ecs', `${kind}/<${logicalId(cluster)}>/<${logicalId(service)}.Name>/*`)}]`,
         reason: `Every ${kind} of this one service: their ids are created by ECS at deploy time.`,
       });
     }
     Validations.of(fn.role!).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:*]',
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'rds', 'snapshot:*')}]`,
       reason: 'rds:DescribeDBSnapshots is read-only; filtering by instance happens in the call (DBInstanceIdentifier).',
     });
 

@@ -184,6 +184,7 @@ export class ServiceStack extends Stack {
       watchWindowMinutes: config.rollbackWatchWindowMinutes,
       cooldownMinutes: config.rollbackCooldownMinutes,
       logRetentionDays: config.logRetentionDays,
+      reservedConcurrency: config.rollbackReservedConcurrency,
     });
     for (const [name, fn] of [
       ['smoke', this.smokeHook.function.function],

@@ -142,12 +142,16 @@ describe('pre-deploy snapshot hook', () => {
 describe('rollback function', () => {
   const rollback = functionNamed(prod.service, 'softfactory-prod-rollback');
 
-  it('listens to the alarm topic, ignoring its own reports, with undeliverable messages kept in a dead-letter queue', () => {
+  it('listens to the alarm topic for the rollback alarms only (message-body filter), with undeliverable messages kept in a dead-letter queue', () => {
     prod.service.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
       Endpoint: { 'Fn::GetAtt': [rollback.logicalId, 'Arn'] },
       TopicArn: { Ref: Match.stringLikeRegexp('^AlarmTopic') },
-      FilterPolicy: { 'softfactory:origin': [{ exists: false }] },
+      FilterPolicyScope: 'MessageBody',
+      FilterPolicy: {
+        AlarmName: ['softfactory-prod-error-rate', 'softfactory-prod-latency', 'softfactory-prod-unhealthy-hosts'],
+        NewStateValue: ['ALARM'],
+      },
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RollbackDeadLetters'), 'Arn'] } },
     });
   });

@@ -1,7 +1,7 @@
 /** The environment contract between the CDK construct and the rollback function. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ALARM_SUBSCRIPTION_FILTER_POLICY, rollbackFunctionName } from '../../../lambda/rollback/contract';
+import { alarmSubscriptionFilterPolicy, rollbackFunctionName } from '../../../lambda/rollback/contract';
 import { loadRollbackConfig, rollbackEnvironment } from '../../../lambda/rollback/env';
 import { loadSnapshotHookConfig, snapshotHookEnvironment } from '../../../lambda/snapshot-hook/env';
 import { CLUSTER_ARN, DB_INSTANCE, ENV, ERROR_RATE, FAMILY, LATENCY, SERVICE_ARN, TABLE, TOPIC_ARN } from './fixtures';
@@ -81,9 +81,9 @@ describe('rollback environment', () => {
     );
   });
 
-  it('names the function and filters its own reports out of its subscription', () => {
+  it("names the function, and lets only the rollback alarms' ALARM notifications through its subscription", () => {
     assert.equal(rollbackFunctionName('staging'), 'softfactory-staging-rollback');
-    assert.deepEqual(ALARM_SUBSCRIPTION_FILTER_POLICY, { 'softfactory:origin': [{ exists: false }] });
+    assert.deepEqual(alarmSubscriptionFilterPolicy(['a', 'b']), { AlarmName: ['a', 'b'], NewStateValue: ['ALARM'] });
   });
 
   it('builds the snapshot hook environment the same way', () => {

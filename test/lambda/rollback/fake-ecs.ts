@@ -13,6 +13,7 @@ import {
   type DescribeServiceRevisionsCommandInput,
   DescribeServicesCommand,
   ECSClient,
+  InvalidParameterException,
   ListServiceDeploymentsCommand,
   type ListServiceDeploymentsCommandInput,
   type ServiceDeployment,
@@ -65,6 +66,12 @@ export class EcsWorld {
   currentServiceDeployment: string | undefined;
   /** One-shot failure of the next UpdateService; `applyFirst` = ECS did it, the answer was lost. */
   failNextUpdate: { error: Error; applyFirst: boolean } | undefined;
+  /** The order ListServiceDeployments answers in (ECS documents none): creation order unless a test says otherwise. */
+  listOrder: (deployments: WorldDeployment[]) => WorldDeployment[] = (d) => d;
+  /** ECS may return fewer than `maxResults` per page (and a nextToken); tests lower this to force paging. */
+  pageSizeCap = 100;
+  /** Every ListServiceDeployments request received. */
+  readonly listCalls: ListServiceDeploymentsCommandInput[] = [];
   /** Runs when StopServiceDeployment arrives, before ECS handles it (to stage races). */
   beforeStop: (() => void) | undefined;
   private seq = 0;
@@ -225,14 +232,34 @@ export class EcsWorld {
       failures: [],
     }));
 
+    // ListServiceDeployments as the API reference allows it to behave
+    // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html): filters by status
+    // and createdAt {after, before}, pages of `maxResults` (1-100, default 20) continued by an opaque `nextToken`, and
+    // no documented order: this fake answers in `listOrder` (oldest first by default), never newest first on purpose.
     this.ecs.on(ListServiceDeploymentsCommand).callsFake(async (input: ListServiceDeploymentsCommandInput) => {
+      this.listCalls.push(input);
       if (input.service !== SERVICE_ARN || input.cluster !== CLUSTER_ARN)
         throw new Error(`unexpected service ${input.service}`);
-      const matching = this.deployments
-        .filter((d) => !input.status || input.status.includes(d.status))
-        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-        .slice(0, input.maxResults ?? 20);
-      return { serviceDeployments: matching.map((d) => this.brief(d)) };
+      const size = Math.min(input.maxResults ?? 20, this.pageSizeCap);
+      if ((input.maxResults ?? 20) < 1 || (input.maxResults ?? 20) > 100) {
+        throw new InvalidParameterException({
+          message: 'maxResults must be between 1 and 100',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+      const after = input.createdAt?.after?.getTime() ?? Number.NEGATIVE_INFINITY;
+      const before = input.createdAt?.before?.getTime() ?? Number.POSITIVE_INFINITY;
+      const matching = this.listOrder([...this.deployments]).filter(
+        (d) =>
+          (!input.status || input.status.includes(d.status)) &&
+          d.createdAt.getTime() >= after &&
+          d.createdAt.getTime() <= before,
+      );
+      const offset = input.nextToken ? Number(Buffer.from(input.nextToken, 'base64url').toString('utf8')) : 0;
+      const page = matching.slice(offset, offset + size);
+      const next =
+        offset + size < matching.length ? Buffer.from(String(offset + size)).toString('base64url') : undefined;
+      return { serviceDeployments: page.map((d) => this.brief(d)), ...(next ? { nextToken: next } : {}) };
     });
 
     this.ecs.on(DescribeServiceDeploymentsCommand).callsFake(async (input: DescribeServiceDeploymentsCommandInput) => {

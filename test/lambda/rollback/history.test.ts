@@ -1,0 +1,111 @@
+/**
+ * The rollback's view of history when ECS answers ListServiceDeployments the way its API reference allows: in pages
+ * (`maxResults`, `nextToken`) and in no documented order
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html).
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { RollbackResult } from '../../../lambda/rollback/contract';
+import { HISTORY_DAYS } from '../../../lambda/rollback/gather';
+import { createHandler } from '../../../lambda/rollback/handler';
+import { FakeDynamoTable } from './fake-dynamodb';
+import { EcsWorld, type WorldDeployment } from './fake-ecs';
+import {
+  alarmMessage,
+  CLUSTER_ARN,
+  ENV,
+  ERROR_RATE,
+  FakeClock,
+  pipelineRequest,
+  SERVICE_ARN,
+  snsEvent,
+  T0,
+  TABLE,
+  td,
+} from './fixtures';
+
+const DAY_MIN = 24 * 60;
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('rollback history: paged, unordered ListServiceDeployments', () => {
+  let clock: FakeClock;
+  let world: EcsWorld;
+  let table: FakeDynamoTable;
+  const sns = mockClient(SNSClient);
+  const rds = mockClient(RDSClient);
+  let handler: ReturnType<typeof createHandler>;
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    world = new EcsWorld(clock);
+    table = new FakeDynamoTable(TABLE);
+    sns.reset();
+    sns.on(PublishCommand).resolves({ MessageId: 'b3f1c6a2-6f0e-5d5c-9c8a-1e2f3a4b5c6d' });
+    rds.reset();
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+    handler = createHandler({ env: ENV, now: clock.now, sleep: clock.sleep, log: quiet });
+  });
+  afterEach(() => {
+    world.restore();
+    table.restore();
+  });
+  after(() => {
+    sns.restore();
+    rds.restore();
+  });
+
+  /** 25 releases, task definitions 40…64, one a day; the last (64) finished its bake 10 minutes ago. */
+  function twentyFiveReleases(): WorldDeployment[] {
+    const releases: WorldDeployment[] = [];
+    for (let i = 0; i < 25; i++) {
+      const finished = i === 24 ? 10 : (24 - i) * DAY_MIN;
+      releases.push(
+        world.deploy({
+          td: 40 + i,
+          startedMinutesAgo: finished + 18,
+          finishedMinutesAgo: finished,
+          from: releases.length > 0 ? [releases[releases.length - 1]!.targetRevision] : [],
+        }),
+      );
+    }
+    return releases;
+  }
+
+  it('with 25 releases returned oldest first, a pipeline rollback returns to 63 while 64 runs (not 58)', async () => {
+    const releases = twentyFiveReleases();
+    const result = (await handler(pipelineRequest())) as RollbackResult;
+
+    assert.equal(result.outcome, 'acted', JSON.stringify(result));
+    assert.deepEqual(world.updateCalls, [{ cluster: CLUSTER_ARN, service: SERVICE_ARN, taskDefinition: td(63) }]);
+    assert.equal(result.decision?.fromTaskDefinition, td(64));
+    assert.equal(result.decision?.subjectDeploymentArn, releases[24]!.arn);
+    // It read every page, bounded by createdAt, with the API's page size.
+    for (const call of world.listCalls) {
+      assert.equal(call.createdAt?.after?.getTime(), T0 - HISTORY_DAYS * DAY_MIN * 60_000);
+      assert.ok((call.maxResults ?? 20) <= 100);
+    }
+  });
+
+  it('with pages of 10 and a shuffled order, an alarm 10 minutes after release 64 returns to 63', async () => {
+    twentyFiveReleases();
+    world.pageSizeCap = 10;
+    world.listOrder = (d) =>
+      [...d].sort(
+        (a, b) => ((a.arn.charCodeAt(a.arn.length - 1) * 7) % 13) - ((b.arn.charCodeAt(b.arn.length - 1) * 7) % 13),
+      );
+    world.alarms.set(ERROR_RATE, 'ALARM');
+
+    const out = await handler(snsEvent(alarmMessage({ at: T0 - 30_000 })));
+    const result = ('records' in out ? out.records[0] : out) as RollbackResult;
+
+    assert.equal(result.outcome, 'acted', JSON.stringify(result));
+    assert.deepEqual(world.updateCalls, [{ cluster: CLUSTER_ARN, service: SERVICE_ARN, taskDefinition: td(63) }]);
+    assert.ok(
+      world.listCalls.some((c) => c.nextToken !== undefined),
+      'followed nextToken',
+    );
+  });
+});
