@@ -4,12 +4,15 @@
  * committing a checkpoint with each, and answers "not yet" until the load is done; a later invocation verifies.
  * A verification failure (or bad data) throws, which fails the custom resource and so the deployment.
  * AWS access comes through ports, so this module is driven in tests against a real PostgreSQL.
+ *
+ * The engine (and with it the SQLite reader, whose WebAssembly file only the worker's bundle ships) is imported
+ * lazily, in `isComplete`: the starter function bundles this same module for `onEvent`, and must load without it.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { ClientConfig } from 'pg';
 import { z } from 'zod';
-import { type MigrateOptions, runMigration } from './engine';
+import type { MigrateOptions } from './engine';
 import type { MigrateConfig } from './env';
 import { type MigrationReport, problemTotal, reportJson } from './report';
 
@@ -77,6 +80,7 @@ export async function isComplete(
   ports: RunnerPorts,
 ): Promise<IsCompleteResult> {
   if (event.RequestType === 'Delete') return { IsComplete: true };
+  const { runMigration } = await import('./engine');
   const props = event.ResourceProperties;
   const id = event.PhysicalResourceId ?? physicalId(props);
   const sqlitePath = await ports.fetchSource(props.SourceUri, props.SourceVersion);
