@@ -125,7 +125,8 @@ function invoke(functionName: string, event: Record<string, unknown>): Outcome {
   return JSON.parse(stdout) as Outcome;
 }
 
-const STACK_ID = 'arn:aws:cloudformation:xx-fake-1:123456789012:stack/SoftFactory-Prod-Data/5b5f4a60-0000-0000-0000-000000000000';
+const STACK_ID =
+  'arn:aws:cloudformation:xx-fake-1:123456789012:stack/SoftFactory-Prod-Data/5b5f4a60-0000-0000-0000-000000000000';
 const PROPS = { SourceUri: 's3://cdk-assets/0123abcd.db', SourceVersion: 'a'.repeat(64) };
 
 /** A CloudFormation custom resource request as the provider framework passes it on (ResponseURL redacted). */
