@@ -195,7 +195,10 @@ export async function isComplete(
   const connection = await ports.connection();
   const rejectedFile = `/tmp/${id}.rejected.jsonl`;
   const workStart = Date.now();
+  // What this invocation's migrate call did, as the engine's progress sink tells it: a table's loading began, or
+  // its one message, the start of adding keys, indexes and foreign keys.
   let loadedThisTime = false;
+  let finalizing = false;
   const base: MigrateOptions = {
     sqlitePath,
     target: connection,
@@ -214,14 +217,16 @@ export async function isComplete(
       },
       rows: () => {},
       tableEnd: () => {},
-      message: () => {},
+      message: () => {
+        finalizing = true;
+      },
     },
   };
   const guard = new HardStop(connection, stopAt - config.HARD_STOP_MS, new Date(workStart - 5000), ports.log);
   let load: MigrationReport | null = null;
   let report: MigrationReport | null = null;
   let decision: StepDecision;
-  let cut: 'finalize' | 'verify' | null = null;
+  let cut: 'migrate' | 'verify' | null = null;
   let objectsBefore: number | null = null;
   try {
     objectsBefore = await guard.objects();
@@ -231,12 +236,13 @@ export async function isComplete(
     });
     report = load;
     if (load === null || guard.fired) {
-      cut = 'finalize';
+      cut = 'migrate';
       decision = 'continue';
     } else {
       decision = decide(load, config.ON_ERROR);
       ports.log('migration step', { decision, incomplete: load.incomplete, tables: load.tables.length });
-      if (decision === 'verify-next' && stopAt - Date.now() > config.TIME_MARGIN_MS) {
+      const left = Math.min(ports.remainingMs(), operationDeadline - Date.now());
+      if (decision === 'verify-next' && left > config.TIME_MARGIN_MS) {
         const verifyStart = Date.now();
         const verified = await runMigration({ ...base, action: 'verify-only', rejectedFile: null }).catch(
           (error: unknown) => {
@@ -263,7 +269,7 @@ export async function isComplete(
         }
       }
     }
-    if (cut === 'finalize' && !loadedThisTime) {
+    if (cut === 'migrate' && finalizing && !loadedThisTime) {
       // Keys, indexes and foreign keys only: cut at the deadline, it must at least have added one of them.
       const objectsAfter = await guard.objects();
       if (objectsBefore !== null && objectsAfter !== null && objectsAfter <= objectsBefore) {

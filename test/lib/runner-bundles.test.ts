@@ -178,7 +178,6 @@ describe('migration runner bundles, loaded from cdk.out with only their own file
       assert.equal(outcome.phase, 'invoke', JSON.stringify(outcome));
       const failure = outcome as { name: string; message: string };
       assert.doesNotMatch(failure.name, /ImportModule|Runtime|SyntaxError|TypeError|ReferenceError/);
-      console.log(JSON.stringify(outcome));
       assert.match(failure.message, /ECONNREFUSED|connect/i, JSON.stringify(outcome));
     }
     const deleted = invoke('softfactory-prod-migrate', { ...request('Delete', 'sfdeploy-migrate-0123'), ...{} });
