@@ -3,7 +3,7 @@
  * Validates env and event, builds the AWS ports (S3 source and reports, Secrets Manager credential, TLS against
  * the RDS CA bundle), and calls the core in runner.ts.
  */
-import { createWriteStream, existsSync, readFileSync, renameSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -48,16 +48,46 @@ export function tlsConnection(
   };
 }
 
+const TMP = '/tmp';
+const SOURCE_PREFIX = 'sfdeploy-source-';
+
+/** Bytes free in `dir` for this process. */
+export function freeBytes(dir: string): number {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
+/**
+ * Refuses an object larger than the free space of /tmp — the function's ephemeral storage, 512 to 10,240 MB
+ * (https://docs.aws.amazon.com/lambda/latest/dg/API_EphemeralStorage.html) — before downloading any of it.
+ */
+export function checkFits(uri: string, size: number | undefined, free: number): void {
+  if (size === undefined || size <= free) return;
+  const mb = (n: number) => `${Math.ceil(n / 1024 / 1024)} MB`;
+  throw new Error(
+    `migration source ${uri} is ${mb(size)}, more than this function's free /tmp (${mb(free)}; Lambda's ephemeral ` +
+      'storage is at most 10,240 MB): migrate it from a machine in the VPC with `sfdeploy migrate <file> --pg-url …`',
+  );
+}
+
 function ports(config: MigrateConfig, context: Context): RunnerPorts {
   return {
     async fetchSource(uri, version) {
       const safe = version.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
-      const local = `/tmp/sfdeploy-source-${safe}.db`;
-      // A warm container keeps /tmp: the same version is downloaded once.
+      const name = `${SOURCE_PREFIX}${safe}.db`;
+      const local = `${TMP}/${name}`;
+      // A warm container keeps /tmp: the same version is downloaded once; any other version's file goes.
       if (existsSync(local)) return local;
+      for (const f of readdirSync(TMP)) if (f.startsWith(SOURCE_PREFIX)) rmSync(`${TMP}/${f}`, { force: true });
       const { bucket, key } = parseS3Uri(uri);
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (!(object.Body instanceof Readable)) throw new Error(`s3 object ${uri} has no readable body`);
+      try {
+        checkFits(uri, object.ContentLength, freeBytes(TMP));
+      } catch (error) {
+        object.Body.destroy();
+        throw error;
+      }
       await pipeline(object.Body, createWriteStream(`${local}.partial`));
       renameSync(`${local}.partial`, local);
       return local;

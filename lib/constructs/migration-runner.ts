@@ -1,4 +1,6 @@
+import { statSync } from 'node:fs';
 import {
+  Annotations,
   type CfnElement,
   CustomResource,
   custom_resources as cr,
@@ -35,6 +37,54 @@ export interface MigrationRunnerProps {
 const CA_BUNDLE = 'rds-ca.pem';
 
 /**
+ * The time limits of one migration (one custom resource operation), all in seconds.
+ *
+ * CloudFormation waits at most `ServiceTimeout` for a custom resource, an integer from 1 to 3600 (the default)
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-customresource.html).
+ * The CDK provider's waiter is a Step Functions task retried `totalTimeout / queryInterval` times, `queryInterval`
+ * apart (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.custom_resources.ProviderProps.html: "The maximum
+ * timeout is 1 hour"); each attempt also lasts as long as the worker runs, up to its Lambda timeout (at most 900 s,
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html). So the provider's worst-case wait is
+ * starter + (attempts) × worker + (attempts − 1) × interval, and that must stay within ServiceTimeout — otherwise the
+ * waiter and the worker would go on migrating after CloudFormation has given up.
+ */
+export const RUNNER_LIMITS = {
+  serviceTimeout: 3600,
+  starterTimeout: 10,
+  /** 14 minutes: four worker invocations fit in the hour where three 15-minute ones would. */
+  workerTimeout: 840,
+  queryInterval: 60,
+  /** Left for the framework's own functions (onEvent start-up, each attempt's invoke round trip). */
+  frameworkSlack: 50,
+} as const;
+
+/** Worker invocations per migration: as many as fit in ServiceTimeout by the formula above. */
+export const WORKER_ATTEMPTS = Math.floor(
+  (RUNNER_LIMITS.serviceTimeout -
+    RUNNER_LIMITS.starterTimeout -
+    RUNNER_LIMITS.frameworkSlack +
+    RUNNER_LIMITS.queryInterval) /
+    (RUNNER_LIMITS.workerTimeout + RUNNER_LIMITS.queryInterval),
+);
+
+/**
+ * Lambda's /tmp holds the downloaded SQLite file (and skip-row's rejected rows): 512 to 10,240 MB
+ * (https://docs.aws.amazon.com/lambda/latest/dg/API_EphemeralStorage.html).
+ */
+export const EPHEMERAL_MIN_MB = 512;
+export const EPHEMERAL_MAX_MB = 10_240;
+/** Room beside the file: the rejected-rows file, the runtime's own use of /tmp. */
+const EPHEMERAL_HEADROOM_MB = 256;
+
+/** The /tmp size for a source of `bytes` (unknown: the maximum), or null when no /tmp can hold it. */
+export function ephemeralStorageMb(bytes: number | null): number | null {
+  if (bytes === null) return EPHEMERAL_MAX_MB;
+  const need = Math.ceil(bytes / (1024 * 1024)) + EPHEMERAL_HEADROOM_MB;
+  if (need > EPHEMERAL_MAX_MB) return null;
+  return Math.max(EPHEMERAL_MIN_MB, need);
+}
+
+/**
  * The SQLite → PostgreSQL migration as a custom resource in the Data stack. It runs whenever the source object
  * changes: a function in the private subnets (admitted by the database's security group) reads the credential from
  * Secrets Manager, connects with TLS verified against the RDS CA bundle, loads with COPY in checkpointed segments —
@@ -62,6 +112,16 @@ export class MigrationRunner extends Construct {
     });
 
     const { sourceUri, sourceVersion, grantRead } = this.source(props.source);
+    // A local file's size is known now; an S3 object's is not (no AWS access at synth): the maximum, and the worker
+    // checks the object's size against its free /tmp before downloading.
+    const sourceBytes = props.source.kind === 'path' ? statSync(props.source.path).size : null;
+    const ephemeralMb = ephemeralStorageMb(sourceBytes);
+    if (ephemeralMb === null) {
+      Annotations.of(this).addError(
+        `migrationSource is ${(sourceBytes! / 1024 ** 3).toFixed(1)} GiB: the in-AWS runner holds the file in Lambda's /tmp ` +
+          `(at most ${EPHEMERAL_MAX_MB} MB); migrate it from a machine in the VPC with \`sfdeploy migrate <file> --pg-url …\``,
+      );
+    }
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -78,6 +138,11 @@ export class MigrationRunner extends Construct {
       REPORT_PREFIX: `${props.stage}/`,
       SCHEMA_MODE: props.schemaMode,
       ON_ERROR: props.onError,
+      // What the worker may spend of CloudFormation's hour, measured from the starter's StartedAt.
+      OPERATION_BUDGET_MS: String(
+        (RUNNER_LIMITS.serviceTimeout - RUNNER_LIMITS.starterTimeout - RUNNER_LIMITS.frameworkSlack) * 1000,
+      ),
+      RETRY_INTERVAL_MS: String(RUNNER_LIMITS.queryInterval * 1000),
     };
     this.worker = new HouseFunction(this, 'Worker', {
       entry: 'migrate',
@@ -85,7 +150,7 @@ export class MigrationRunner extends Construct {
       functionName: `softfactory-${props.stage}-migrate`,
       description: 'Migrates the SQLite file into RDS PostgreSQL in checkpointed segments, then verifies',
       environment: environment as Record<string, string>,
-      timeout: Duration.minutes(15),
+      timeout: Duration.seconds(RUNNER_LIMITS.workerTimeout),
       memorySize: 3008,
       logRetentionDays: props.logRetentionDays,
       vpc: props.vpc,
@@ -98,6 +163,7 @@ export class MigrationRunner extends Construct {
       ],
     });
     const fn = this.worker.function;
+    (fn.node.defaultChild as lambda.CfnFunction).ephemeralStorage = { size: ephemeralMb ?? EPHEMERAL_MAX_MB };
     props.database.secret.grantRead(fn);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -117,7 +183,7 @@ export class MigrationRunner extends Construct {
       functionName: `softfactory-${props.stage}-migrate-start`,
       description: 'Names the migration custom resource; the work happens in the worker',
       environment: {},
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(RUNNER_LIMITS.starterTimeout),
       logRetentionDays: props.logRetentionDays,
       retryAttempts: 0,
     });
@@ -129,8 +195,9 @@ export class MigrationRunner extends Construct {
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: starter.function,
       isCompleteHandler: fn,
-      queryInterval: Duration.seconds(30),
-      totalTimeout: Duration.hours(2),
+      queryInterval: Duration.seconds(RUNNER_LIMITS.queryInterval),
+      // CDK retries isComplete totalTimeout / queryInterval times after the first attempt.
+      totalTimeout: Duration.seconds((WORKER_ATTEMPTS - 1) * RUNNER_LIMITS.queryInterval),
       logGroup: providerLogs,
       waiterStateMachineLogOptions: { destination: providerLogs, level: sfn.LogLevel.ALL },
     });
@@ -139,6 +206,7 @@ export class MigrationRunner extends Construct {
     this.resource = new CustomResource(this, 'Migration', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::SoftFactoryMigration',
+      serviceTimeout: Duration.seconds(RUNNER_LIMITS.serviceTimeout),
       properties: { SourceUri: sourceUri, SourceVersion: sourceVersion },
     });
     this.resource.node.addDependency(props.database.instance);
