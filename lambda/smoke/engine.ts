@@ -11,7 +11,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { setMaxListeners } from 'node:events';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -56,6 +56,8 @@ export interface CheckResult {
 
 export interface SuiteResult {
   readonly target: string;
+  /** The address connected to instead of the target's host (`connectTo`), null when the host was resolved. */
+  readonly connectedTo: string | null;
   /** True iff no check failed and at least one check ran. */
   readonly passed: boolean;
   readonly durationMs: number;
@@ -82,6 +84,14 @@ export interface RunSuiteOptions {
   readonly concurrency?: number;
   /** Extra trusted CA certificates (PEM), e.g. a private CA in front of a staging stack. */
   readonly ca?: string | Buffer;
+  /**
+   * Connect to this host (a DNS name or an address) instead of resolving the base URL's host, like curl's
+   * `--connect-to`: the TLS server name (SNI), the certificate check and the `Host` header all stay the URL's host.
+   * The deploy hook gives the stage's load balancer DNS name here while the URL names the configured domain, so it
+   * tests the real listener, certificate and target group before any public DNS record points at them.
+   * Only requests to the base URL's host are redirected; a redirect to another host resolves that host normally.
+   */
+  readonly connectTo?: string;
   /** Cancels the suite from outside (e.g. the Lambda is about to time out); treated like the suite deadline. */
   readonly signal?: AbortSignal;
 }
@@ -93,6 +103,9 @@ const HTML_PREFIX = /^\s*(?:<!doctype\s+html|<html[\s>])/i;
 /** Runs the spec against `baseUrl`. Never throws for anything the server does. */
 export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   const base = parseBaseUrl(options.baseUrl);
+  if (options.connectTo !== undefined && isIP(base.hostname.replace(/^\[|\]$/g, '')) !== 0) {
+    throw new Error(`connectTo needs a host name in the URL (the name TLS and Host carry), got ${base.hostname}`);
+  }
   const started = performance.now();
   const suiteDeadline = started + options.suiteTimeoutMs;
   const suite = new AbortController();
@@ -103,7 +116,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   options.signal?.addEventListener('abort', onExternalAbort, { once: true });
   if (options.signal?.aborted) suite.abort();
 
-  const transport = createTransport(base.protocol, options.ca);
+  const transport = createTransport(options.ca, options.connectTo ? { [base.hostname]: options.connectTo } : {});
   const selected = options.spec.checks.filter(
     (check) => !options.tags || options.tags.length === 0 || check.tags.some((tag) => options.tags!.includes(tag)),
   );
@@ -124,6 +137,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     const ran = checks.filter((c) => c.verdict !== 'skipped');
     return {
       target: base.href,
+      connectedTo: options.connectTo ?? null,
       passed: ran.length > 0 && ran.every((c) => c.verdict === 'pass'),
       durationMs: Math.round(performance.now() - started),
       checks,
@@ -132,7 +146,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     clearTimeout(suiteTimer);
     options.signal?.removeEventListener('abort', onExternalAbort);
     // Keep-alive sockets would otherwise hold the event loop (the CLI) or leak across Lambda invocations.
-    transport.agent.destroy();
+    transport.destroy();
   }
 }
 
@@ -195,31 +209,54 @@ interface SuiteContext {
 }
 
 interface Transport {
-  readonly agent: http.Agent;
-  readonly protocol: string;
+  /** The connection pool for a URL's scheme. */
+  agentFor(url: URL): http.Agent;
+  destroy(): void;
 }
 
-function createTransport(protocol: string, ca: string | Buffer | undefined): Transport {
-  const lookup = cachingLookup();
-  // One pool per suite: keep-alive lets retries, redirects and cleanups reuse a warm (TLS) connection.
-  const agent =
-    protocol === 'https:'
-      ? new https.Agent({ keepAlive: true, lookup, rejectUnauthorized: true, ...(ca ? { ca } : {}) })
-      : new http.Agent({ keepAlive: true, lookup });
-  return { agent, protocol };
+function createTransport(ca: string | Buffer | undefined, connectTo: Readonly<Record<string, string>>): Transport {
+  const lookup = cachingLookup(connectTo);
+  // One pool per scheme per suite: keep-alive lets retries, redirects and cleanups reuse a warm (TLS) connection.
+  // Each is made on first use: most suites speak one scheme only.
+  let secure: https.Agent | undefined;
+  let plain: http.Agent | undefined;
+  return {
+    agentFor: (url) => {
+      if (url.protocol === 'https:') {
+        secure ??= new https.Agent({ keepAlive: true, lookup, rejectUnauthorized: true, ...(ca ? { ca } : {}) });
+        return secure;
+      }
+      plain ??= new http.Agent({ keepAlive: true, lookup });
+      return plain;
+    },
+    destroy: () => {
+      secure?.destroy();
+      plain?.destroy();
+    },
+  };
 }
 
 /**
  * One DNS lookup per host per suite. Node resolves through getaddrinfo on a 4-thread pool, so forty
  * concurrent checks against one host would otherwise queue forty identical lookups.
+ *
+ * `connectTo` maps a URL host to the host actually resolved and connected to. Node's TLS layer takes the server
+ * name (SNI) and the name the certificate is checked against from the request's host, not from the address the
+ * socket reaches, so overriding only the lookup keeps both on the URL's host.
  */
-function cachingLookup(): LookupFunction {
+function cachingLookup(connectTo: Readonly<Record<string, string>>): LookupFunction {
   const cache = new Map<string, Promise<LookupAddress[]>>();
-  const resolveAll = (hostname: string) => {
+  const resolveAll = (requested: string) => {
+    const hostname = Object.hasOwn(connectTo, requested) ? connectTo[requested]! : requested;
     let pending = cache.get(hostname);
     if (!pending) {
       pending = new Promise<LookupAddress[]>((resolve, reject) =>
-        dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
+        dnsLookup(hostname, { all: true }, (error, addresses) => {
+          if (!error) return resolve(addresses);
+          // Name the host that failed to resolve: with connectTo it is not the one in the URL.
+          (error as { hostname?: string }).hostname = hostname;
+          reject(error);
+        }),
       );
       cache.set(hostname, pending);
     }
@@ -540,7 +577,7 @@ async function send(
         latencyMs: performance.now() - started,
       };
     }
-    if (next.protocol !== ctx.transport.protocol) {
+    if (next.protocol !== current.url.protocol) {
       return {
         ...result,
         ok: false,
@@ -612,7 +649,7 @@ function exchangeOnce(
     const module = request.url.protocol === 'https:' ? https : http;
     const req = module.request(
       request.url,
-      { method: request.method, headers: request.headers, agent: ctx.transport.agent },
+      { method: request.method, headers: request.headers, agent: ctx.transport.agentFor(request.url) },
       (res) => {
         response = res;
         const declared = Number(firstHeader(res.headers['content-length']));
@@ -675,11 +712,24 @@ const TLS_REASONS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'TLS: certificate does not match the host name',
 };
 
+/** "TLS: the certificate is not valid for app.example.com: it names other.example.com, *.example.org". */
+function describeNameMismatch(error: NodeJS.ErrnoException): string {
+  const { host, cert } = error as { host?: string; cert?: { subjectaltname?: string; subject?: { CN?: unknown } } };
+  const names = (cert?.subjectaltname ?? '')
+    .split(',')
+    .map((name) => name.trim().replace(/^(?:DNS|IP Address):/, ''))
+    .filter((name) => name !== '');
+  if (names.length === 0 && typeof cert?.subject?.CN === 'string') names.push(cert.subject.CN);
+  const what = host ? `the certificate is not valid for ${host}` : 'the certificate does not match the host name';
+  return `TLS: ${what}${names.length > 0 ? `: it names ${names.join(', ')}` : ''}`;
+}
+
 function describeNetworkError(
   error: NodeJS.ErrnoException,
   headersReceived: boolean,
 ): { kind: FailureKind; reason: string } {
   const code = error.code ?? '';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return { kind: 'assertion', reason: describeNameMismatch(error) };
   const tls = TLS_REASONS[code];
   if (tls) return { kind: 'assertion', reason: tls };
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|SSL/i.test(error.message)) {

@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { type CheckResult, type RunSuiteOptions, runSuite, type SuiteResult } from '../../../lambda/smoke/engine';
 import { parseSpec, type SmokeSpecInput } from '../../../lambda/smoke/spec';
-import { faultHandler, type Listening, listen, refusedPort, selfSignedCertificate } from '../../fixtures/smoke/servers';
+import {
+  certificateAuthority,
+  faultHandler,
+  type Handler,
+  type Listening,
+  listen,
+  refusedPort,
+  selfSignedCertificate,
+  type TestCertificateAuthority,
+} from '../../fixtures/smoke/servers';
 
 type CheckInput = SmokeSpecInput['checks'][number];
 
@@ -389,5 +399,90 @@ describe('smoke engine verdicts and credentials', () => {
   it('rejects a base URL it cannot use', async () => {
     await assert.rejects(run('ftp://example.com', [publicCheck]), /http:\/\/ or https:\/\//);
     await assert.rejects(run('not a url', [publicCheck]), /not a valid URL/);
+  });
+});
+
+/**
+ * The deploy hook connects to the stage's load balancer by its DNS name while the URL names the configured domain:
+ * the TLS server name (SNI), the certificate check and the Host header must all be the domain. Real HTTPS servers on
+ * 127.0.0.1 with certificates from a throwaway CA stand in for the ALB's listeners.
+ */
+describe('smoke engine connecting to one address while naming another host', () => {
+  const DOMAIN = 'app.example.test';
+  let ca: TestCertificateAuthority;
+  let right: Listening;
+  let wrong: Listening;
+  let plain: Listening;
+  const seen: { host: string | undefined; servername: string | undefined }[] = [];
+  const record: Handler = (req, res) => {
+    const socket = req.socket as TLSSocket;
+    seen.push({ host: req.headers.host, servername: socket.encrypted ? (socket.servername as string) : undefined });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"status":"ok"}');
+  };
+
+  before(async () => {
+    ca = certificateAuthority();
+    right = await listen(record, ca.issue(DOMAIN));
+    wrong = await listen(record, ca.issue('other.example.test'));
+    plain = await listen(record);
+  });
+  after(async () => {
+    await right.close();
+    await wrong.close();
+    await plain.close();
+  });
+
+  it('sends the domain as TLS server name and Host header to the address it connects to, and verifies the certificate for the domain', async () => {
+    seen.length = 0;
+    const { result } = await run(`https://${DOMAIN}:${right.port}`, [healthyCheck('health', '/ok')], {
+      ca: ca.cert,
+      connectTo: '127.0.0.1',
+    });
+    assert.equal(only(result).verdict, 'pass', only(result).reason ?? '');
+    assert.deepEqual(seen, [{ host: `${DOMAIN}:${right.port}`, servername: DOMAIN }]);
+    assert.equal(result.target, `https://${DOMAIN}:${right.port}/`);
+    assert.equal(result.connectedTo, '127.0.0.1');
+  });
+
+  it('fails, in plain words, when the address answers with a certificate for another name', async () => {
+    const { result } = await run(`https://${DOMAIN}:${wrong.port}`, [healthyCheck('health', '/ok')], {
+      ca: ca.cert,
+      connectTo: '127.0.0.1',
+    });
+    assert.equal(only(result).verdict, 'fail');
+    assert.equal(only(result).failureKind, 'assertion');
+    assert.equal(only(result).reason, `TLS: the certificate is not valid for ${DOMAIN}: it names other.example.test`);
+  });
+
+  it('redirects the connection for plain HTTP too, keeping the Host header', async () => {
+    seen.length = 0;
+    const { result } = await run(`http://${DOMAIN}:${plain.port}`, [healthyCheck('health', '/ok')], {
+      connectTo: 'localhost',
+    });
+    assert.equal(only(result).verdict, 'pass', only(result).reason ?? '');
+    assert.deepEqual(seen, [{ host: `${DOMAIN}:${plain.port}`, servername: undefined }]);
+  });
+
+  it('without connectTo resolves the URL host itself (which does not exist here)', async () => {
+    const { result } = await run(`https://${DOMAIN}:${right.port}`, [healthyCheck('health', '/ok')], { ca: ca.cert });
+    assert.equal(only(result).verdict, 'fail');
+    assert.match(only(result).reason ?? '', /host not found|DNS lookup failed/);
+  });
+
+  it('names the connect address when that is what does not resolve', async () => {
+    const { result } = await run(`https://${DOMAIN}:${right.port}`, [healthyCheck('health', '/ok')], {
+      ca: ca.cert,
+      connectTo: 'no-such-alb.invalid',
+    });
+    assert.equal(only(result).verdict, 'fail');
+    assert.match(only(result).reason ?? '', /no-such-alb\.invalid/);
+  });
+
+  it('refuses connectTo with an IP address in the URL (there is no host name to send)', async () => {
+    await assert.rejects(
+      run(`https://127.0.0.1:${right.port}`, [healthyCheck('health', '/ok')], { connectTo: '127.0.0.1' }),
+      /connectTo needs a host name in the URL/,
+    );
   });
 });
