@@ -70,6 +70,8 @@ export interface RunSuiteOptions {
   readonly spec: SmokeSpec;
   /** Bearer token for `auth: "bearer"` checks; without it those checks are skipped. */
   readonly token?: string;
+  /** Why there is no token, as the skip reason of the `auth: "bearer"` checks. @default how to give one (CLI) */
+  readonly tokenUnavailableReason?: string;
   /** Runs `writes: true` checks; otherwise they are skipped. @default false */
   readonly allowWrites?: boolean;
   /** Only checks carrying at least one of these tags are run (and reported). @default every check */
@@ -124,6 +126,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     base,
     transport,
     token: options.token,
+    tokenUnavailableReason: options.tokenUnavailableReason ?? 'needs a token (--token / --token-env)',
     allowWrites: options.allowWrites ?? false,
     checkTimeoutMs: options.checkTimeoutMs,
     suiteDeadline,
@@ -200,6 +203,7 @@ interface SuiteContext {
   readonly base: URL;
   readonly transport: Transport;
   readonly token: string | undefined;
+  readonly tokenUnavailableReason: string;
   readonly allowWrites: boolean;
   readonly checkTimeoutMs: number;
   readonly suiteDeadline: number;
@@ -355,7 +359,7 @@ async function runCheck(check: Check, ctx: SuiteContext): Promise<CheckOutcome> 
     return plain(skip('writes data: runs only when writes are allowed (--allow-writes)'));
   }
   if (check.auth === 'bearer' && !ctx.token) {
-    return plain(skip('needs a token (--token / --token-env, or TOKEN_SECRET_ARN)'));
+    return plain(skip(ctx.tokenUnavailableReason));
   }
   const started = performance.now();
   if (ctx.suiteSignal.aborted || started >= ctx.suiteDeadline) {

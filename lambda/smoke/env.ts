@@ -14,6 +14,13 @@ export const SMOKE_METRICS = {
   dimensions: ['Stage', 'Phase'],
 } as const;
 
+/**
+ * What the stack writes into the token secret it creates, so that a new stage deploys before anyone has a token:
+ * the handler recognises it and skips the authenticated checks (with this reason) until an operator puts the smoke
+ * user's token in its place. Not a credential; it names what belongs there.
+ */
+export const SMOKE_TOKEN_PLACEHOLDER = 'PLACEHOLDER: replace with the bearer token of the smoke-check user';
+
 const url = (name: string) =>
   z.url({
     protocol: /^https?$/,
@@ -39,6 +46,15 @@ export const smokeEnvSchema = z.object({
   PRODUCTION_URL: url('PRODUCTION_URL'),
   /** Green through the test listener rule, smoked at POST_TEST_TRAFFIC_SHIFT. */
   TEST_URL: url('TEST_URL'),
+  /**
+   * Connect to this host instead of resolving the URLs' host: the stage's load balancer DNS name, while the URLs name
+   * the configured domain (sent as TLS server name and Host header, the certificate checked for it). Absent → the URLs'
+   * host is resolved (it is then the load balancer's DNS name itself).
+   */
+  CONNECT_TO: z
+    .string()
+    .regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/, { error: 'CONNECT_TO must be a host name' })
+    .optional(),
   /** Secrets Manager secret holding the smoke user's bearer token (plain string or JSON `{"token": "..."}`). */
   TOKEN_SECRET_ARN: z.string().startsWith('arn:', { error: 'TOKEN_SECRET_ARN must be an ARN' }).optional(),
   /** SNS topic told about failures; optional. */
