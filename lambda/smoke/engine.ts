@@ -15,12 +15,14 @@ import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  type AppMode,
   type BodyAssertion,
   type Check,
   fillPlaceholders,
   type HeaderAssertion,
   INVALID_TOKEN,
   resolveJsonPath,
+  SHARED_TEST_TOKENS,
   type SmokeSpec,
 } from './spec';
 
@@ -72,6 +74,10 @@ export interface RunSuiteOptions {
   readonly token?: string;
   /** Why there is no token, as the skip reason of the `auth: "bearer"` checks. @default how to give one (CLI) */
   readonly tokenUnavailableReason?: string;
+  /** The mode the app runs in: checks for the other mode are skipped. @default unknown: every mode-specific check is skipped */
+  readonly appMode?: AppMode;
+  /** Port of the `plainHttp` checks (the load balancer's HTTP listener). @default 80 */
+  readonly httpPort?: number;
   /** Runs `writes: true` checks; otherwise they are skipped. @default false */
   readonly allowWrites?: boolean;
   /** Only checks carrying at least one of these tags are run (and reported). @default every check */
@@ -127,6 +133,8 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     transport,
     token: options.token,
     tokenUnavailableReason: options.tokenUnavailableReason ?? 'needs a token (--token / --token-env)',
+    appMode: options.appMode,
+    httpPort: options.httpPort ?? 80,
     allowWrites: options.allowWrites ?? false,
     checkTimeoutMs: options.checkTimeoutMs,
     suiteDeadline,
@@ -204,6 +212,8 @@ interface SuiteContext {
   readonly transport: Transport;
   readonly token: string | undefined;
   readonly tokenUnavailableReason: string;
+  readonly appMode: AppMode | undefined;
+  readonly httpPort: number;
   readonly allowWrites: boolean;
   readonly checkTimeoutMs: number;
   readonly suiteDeadline: number;
@@ -355,6 +365,15 @@ async function runCheck(check: Check, ctx: SuiteContext): Promise<CheckOutcome> 
     failureKind: null,
   });
   const plain = (result: CheckResult): CheckOutcome => ({ result, latencyOnly: false });
+  if (check.appMode !== undefined && check.appMode !== ctx.appMode) {
+    return plain(
+      skip(
+        ctx.appMode === undefined
+          ? `checks ${check.appMode} mode: runs when the app mode is given (--app-mode ${check.appMode})`
+          : `checks ${check.appMode} mode; this target runs the app in ${ctx.appMode} mode`,
+      ),
+    );
+  }
   if (check.writes && !ctx.allowWrites) {
     return plain(skip('writes data: runs only when writes are allowed (--allow-writes)'));
   }
@@ -497,7 +516,7 @@ function perform(
   return send(
     {
       method: check.method,
-      url: joinUrl(ctx.base, check.path),
+      url: check.plainHttp ? plainHttpUrl(ctx.base, check.path, ctx.httpPort) : joinUrl(ctx.base, check.path),
       headers: requestHeaders(check, ctx.token, body),
       body,
       followRedirects: check.followRedirects,
@@ -517,7 +536,18 @@ function requestHeaders(check: Check, token: string | undefined, body: Buffer | 
   }
   if (check.auth === 'bearer' && token) headers['authorization'] = `Bearer ${token}`;
   if (check.auth === 'invalid-token') headers['authorization'] = `Bearer ${INVALID_TOKEN}`;
+  if (check.auth === 'demo-token' || check.auth === 'test-token') {
+    headers['authorization'] = `Bearer ${SHARED_TEST_TOKENS[check.auth]}`;
+  }
   return headers;
+}
+
+/** The base URL's host over plain HTTP on `port` (the path prefix kept), for `plainHttp` checks. */
+function plainHttpUrl(base: URL, path: string, port: number): URL {
+  const url = joinUrl(base, path);
+  url.protocol = 'http:';
+  url.port = port === 80 ? '' : String(port);
+  return url;
 }
 
 function joinUrl(base: URL, path: string): URL {
@@ -862,7 +892,7 @@ function checkBody(assertion: BodyAssertion, text: string, json: JsonParse): str
     case 'json-path': {
       if (!json.parsed) return `expected a JSON body with ${assertion.path} (${json.error})`;
       const { found, value } = resolveJsonPath(json.value, assertion.path);
-      if (!found) return `JSON field ${assertion.path} is missing`;
+      if (!found) return assertion.optional ? undefined : `JSON field ${assertion.path} is missing`;
       if (assertion.equals !== undefined && !deepEqual(value, assertion.equals)) {
         return `expected JSON field ${assertion.path} = ${JSON.stringify(assertion.equals)}, got ${truncate(JSON.stringify(value), 80)}`;
       }

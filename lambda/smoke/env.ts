@@ -4,6 +4,7 @@
  * Every value is a string in Lambda's environment; numbers are parsed here.
  */
 import { z } from 'zod';
+import { APP_MODES } from './spec';
 
 /** Metric names and dimensions the handler emits, for alarms and dashboards to reference. */
 export const SMOKE_METRICS = {
@@ -60,6 +61,11 @@ export const smokeEnvSchema = z.object({
   /** SNS topic told about failures; optional. */
   TOPIC_ARN: z.string().startsWith('arn:', { error: 'TOPIC_ARN must be an ARN' }).optional(),
   METRICS_NAMESPACE: z.string().min(1).default(SMOKE_METRICS.defaultNamespace),
+  /**
+   * The mode this stage runs SoftFactory in (staging and prod: production; dev: test): the default spec's checks for
+   * the other mode are skipped. Production when unset, the stricter of the two.
+   */
+  APP_MODE: z.enum(APP_MODES, { error: 'APP_MODE must be "production" or "test"' }).default('production'),
   /** dev | staging | prod: the Stage metric dimension and the notification's subject. */
   STAGE: z.string({ error: 'STAGE is required' }).min(1, { error: 'STAGE is required' }),
   /** Invocations per hook execution before transient failures become FAILED (1 = no second chance). */

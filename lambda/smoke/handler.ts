@@ -129,7 +129,14 @@ export function createHandler(deps: SmokeHandlerDeps = {}): SmokeHandler {
       };
       const attempt = readAttempt(event.hookDetails, scope);
       const baseUrl = phase === 'test' ? env.TEST_URL : env.PRODUCTION_URL;
-      logger.appendKeys({ stage: env.STAGE, phase, attempt, target: baseUrl, connectTo: env.CONNECT_TO });
+      logger.appendKeys({
+        stage: env.STAGE,
+        phase,
+        attempt,
+        target: baseUrl,
+        connectTo: env.CONNECT_TO,
+        appMode: env.APP_MODE,
+      });
 
       // No usable token is not a broken release: the authenticated checks are skipped with the reason (a skipped
       // check never counts as passed), the rest of the suite still gates, and the summary and a notice say so.
@@ -153,6 +160,7 @@ export function createHandler(deps: SmokeHandlerDeps = {}): SmokeHandler {
         spec: defaultSpec(),
         token,
         tokenUnavailableReason,
+        appMode: env.APP_MODE,
         allowWrites: false,
         checkTimeoutMs: env.CHECK_TIMEOUT_MS,
         suiteTimeoutMs,

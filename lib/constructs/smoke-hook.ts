@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SMOKE_TOKEN_PLACEHOLDER, type SmokeEnvironment } from '../../lambda/smoke/env';
+import type { AppMode } from '../../lambda/smoke/spec';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
 import type { WebService } from './web-service';
@@ -35,6 +36,11 @@ export interface SmokeHookProps {
    * construct creates `softfactory/<stage>/smoke-token` holding a placeholder the hook recognises.
    */
   readonly tokenSecretArn?: string;
+  /**
+   * The mode the stage runs SoftFactory in, which decides the mode checks of the default spec (issue 16).
+   * @default `test` for dev, `production` for staging and prod
+   */
+  readonly appMode?: AppMode;
   readonly topic: sns.ITopic;
   readonly topicKey: kms.IKey;
   /** Minutes ECS waits for the hook at each stage before rolling back. */
@@ -103,6 +109,7 @@ export class SmokeHook extends Construct {
 
     const environment: SmokeEnvironment = {
       STAGE: props.stage,
+      APP_MODE: props.appMode ?? (props.stage === 'dev' ? 'test' : 'production'),
       PRODUCTION_URL: props.productionUrl,
       TEST_URL: props.testUrl,
       ...(props.connectTo ? { CONNECT_TO: props.connectTo } : {}),

@@ -396,6 +396,73 @@ describe('smoke engine verdicts and credentials', () => {
     );
   });
 
+  it('sends SoftFactory’s shared test tokens for demo-token and test-token checks, without a smoke token', async () => {
+    seen.length = 0;
+    const refused = { status: [401] };
+    await run(server.url, [
+      healthyCheck('demo', '/demo', { auth: 'demo-token', expect: refused }),
+      healthyCheck('test', '/test', { auth: 'test-token', expect: refused }),
+    ]);
+    const byPath = new Map(seen.map((s) => [s.path, s.authorization]));
+    assert.equal(byPath.get('/demo'), 'Bearer demo_token');
+    assert.equal(byPath.get('/test'), 'Bearer test_token');
+  });
+
+  it('runs an app-mode check only against that mode, and says why it skipped the others', async () => {
+    const checks = [
+      publicCheck,
+      { ...publicCheck, id: 'prod-only', appMode: 'production' as const },
+      { ...publicCheck, id: 'test-only', appMode: 'test' as const },
+    ];
+    const unknown = (await run(server.url, checks)).result.checks;
+    assert.deepEqual(
+      unknown.map((c) => [c.id, c.verdict, c.reason]),
+      [
+        ['public', 'pass', null],
+        ['prod-only', 'skipped', 'checks production mode: runs when the app mode is given (--app-mode production)'],
+        ['test-only', 'skipped', 'checks test mode: runs when the app mode is given (--app-mode test)'],
+      ],
+    );
+    const production = (await run(server.url, checks, { appMode: 'production' })).result.checks;
+    assert.deepEqual(
+      production.map((c) => [c.id, c.verdict, c.reason]),
+      [
+        ['public', 'pass', null],
+        ['prod-only', 'pass', null],
+        ['test-only', 'skipped', 'checks test mode; this target runs the app in production mode'],
+      ],
+    );
+  });
+
+  it('sends a plainHttp check over HTTP to the base URL’s host on the HTTP port, and a missing optional field passes', async () => {
+    const ca = certificateAuthority();
+    const secure = await listen((_req, res) => res.end('{}'), ca.issue('localhost'));
+    const http = await listen((req, res) => {
+      res.writeHead(301, { location: `https://localhost${req.url}`, 'content-type': 'application/json' });
+      res.end('{"moved":true}');
+    });
+    try {
+      const redirect = healthyCheck('redirect', '/health', {
+        plainHttp: true,
+        expect: {
+          status: [301],
+          headers: [{ name: 'Location', matches: '^https://' }],
+          body: [{ kind: 'json-path', path: 'mock_mode', equals: false, optional: true }],
+        },
+      });
+      const { result } = await run(`https://localhost:${secure.port}`, [redirect], {
+        ca: ca.cert,
+        httpPort: http.port,
+      });
+      assert.equal(only(result).verdict, 'pass', only(result).reason ?? '');
+      assert.equal(http.connections(), 1);
+      assert.equal(secure.connections(), 0);
+    } finally {
+      await secure.close();
+      await http.close();
+    }
+  });
+
   it('rejects a base URL it cannot use', async () => {
     await assert.rejects(run('ftp://example.com', [publicCheck]), /http:\/\/ or https:\/\//);
     await assert.rejects(run('not a url', [publicCheck]), /not a valid URL/);

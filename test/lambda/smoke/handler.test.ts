@@ -103,6 +103,8 @@ describe('smoke lifecycle hook handler', () => {
         TOKEN_SECRET_ARN: SECRET_ARN,
         TOPIC_ARN,
         STAGE: 'prod',
+        // The fakes here run in SoftFactory's default (test) mode; production mode has its own tests below.
+        APP_MODE: 'test',
         MAX_ATTEMPTS: '3',
         CALLBACK_DELAY_SECONDS: '20',
         CHECK_TIMEOUT_MS: '2000',
@@ -243,14 +245,17 @@ describe('smoke lifecycle hook handler', () => {
     const summary = h.logs.find((l) => /^smoke suite passed/.test(String(l['message'])));
     assert.match(
       String(summary?.['message']),
-      /skipped: \d+ \(auth-me-token, sns-accounts-token, sns-posts-token, review-listings-token, input-validation\): no usable smoke token: the secret cannot be read \(Error: AccessDeniedException: not allowed\)/,
+      /\b5 \(auth-me-token, sns-accounts-token, sns-posts-token, review-listings-token, input-validation\): no usable smoke token: the secret cannot be read \(Error: AccessDeniedException: not allowed\)/,
     );
     // The rest still gates: a broken health endpoint fails the deployment with no token at all.
     const broken = harness(t, { TEST_URL: brokenHealth.url });
     broken.secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException: not allowed'));
     assert.deepEqual(await broken.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT')), { hookStatus: 'FAILED' });
     const message = broken.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
-    assert.match(message, /Skipped checks \(not verified\):\n {2}no usable smoke token: the secret cannot be read/);
+    assert.match(
+      message,
+      /Skipped checks \(not verified\):\n(?:.*\n)* {2}no usable smoke token: the secret cannot be read/,
+    );
   });
 
   for (const [what, secretString, reason] of [
@@ -295,6 +300,21 @@ describe('smoke lifecycle hook handler', () => {
     const production = await h.handler(hookEvent('POST_PRODUCTION_TRAFFIC_SHIFT', { hookDetails: details }));
     assert.equal(production.hookStatus, 'IN_PROGRESS');
     assert.deepEqual((production.hookDetails as Record<string, { attempt: number }>)['smokeAttempt']?.attempt, 2);
+  });
+
+  it('on a production-mode stage fails a release whose app runs in test mode, naming the shared token it accepted', async (t) => {
+    const h = harness(t, { APP_MODE: 'production' });
+    assert.deepEqual(await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT')), { hookStatus: 'FAILED' });
+    const message = h.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    assert.match(
+      message,
+      /demo-token-refused\s+GET \/api\/sns\/accounts\s+status 200 \d+ ms\s+expected status 401, got 200/,
+    );
+    assert.match(message, /oauth-google-live/);
+    assert.match(
+      message,
+      /Skipped checks \(not verified\):\n.*checks test mode; this target runs the app in production mode: demo-token-accepted/,
+    );
   });
 
   it('connects to CONNECT_TO (the ALB) while sending the URL’s host (the domain) as Host header', async (t) => {
@@ -362,7 +382,13 @@ describe('smoke hook handler AWS calls', () => {
     for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) t.mock.method(console, method, () => {});
     try {
       const handler = createHandler({
-        env: { TEST_URL: target.url, PRODUCTION_URL: target.url, TOKEN_SECRET_ARN: SECRET_ARN, STAGE: 'dev' },
+        env: {
+          TEST_URL: target.url,
+          PRODUCTION_URL: target.url,
+          TOKEN_SECRET_ARN: SECRET_ARN,
+          STAGE: 'dev',
+          APP_MODE: 'test',
+        },
       });
       const started = performance.now();
       const answer = await handler(hookEvent('POST_TEST_TRAFFIC_SHIFT'));
