@@ -298,6 +298,7 @@ describe('default spec: the app’s production mode', () => {
     const running = await startFakeSoftFactory({ env: PRODUCTION_ENV, token: TOKEN, tls });
     try {
       const result = await suiteAgainst(running, 'production');
+      assert.equal(production().length, 7, 'refusals of both shared tokens, three live OAuth checks, HSTS, the 301');
       assert.deepEqual(failing(result), [], JSON.stringify(result.checks.filter((c) => c.verdict === 'fail')));
       for (const check of production()) assert.equal(verdicts(result).get(check.id), 'pass', check.id);
       assert.equal(verdicts(result).get('demo-token-accepted'), 'skipped');
@@ -311,12 +312,9 @@ describe('default spec: the app’s production mode', () => {
     const running = await startFakeSoftFactory({ env: TEST_MODE_ENV, token: TOKEN, tls });
     try {
       const result = await suiteAgainst(running, 'production');
-      assert.deepEqual(
-        failing(result).sort(),
-        production()
-          .map((c) => c.id)
-          .sort(),
-      );
+      // Every production-mode check fails; the mode-agnostic ones hold in both modes (only a latency budget on an
+      // overloaded machine could add to this list, so it is not asserted to be exact).
+      for (const check of production()) assert.equal(verdicts(result).get(check.id), 'fail', check.id);
       const reason = (id: string) => result.checks.find((c) => c.id === id)?.reason;
       assert.equal(reason('demo-token-refused'), 'expected status 401, got 200');
       assert.equal(reason('test-token-refused'), 'expected status 401, got 200');
