@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import type { CheckResult, SuiteResult } from '../../lambda/smoke/engine';
 import type { SmokeSpec } from '../../lambda/smoke/spec';
@@ -16,6 +17,9 @@ interface SmokeOptions {
   readonly timeout?: string;
   readonly suiteTimeout?: string;
   readonly ca?: string;
+  readonly connectTo?: string;
+  readonly appMode?: string;
+  readonly httpPort?: string;
   readonly json?: boolean;
 }
 
@@ -39,6 +43,15 @@ export function register(program: Command): void {
       `deadline for the whole suite, in milliseconds (default: ${DEFAULT_SUITE_TIMEOUT_MS})`,
     )
     .option('--ca <file>', 'extra trusted CA certificate (PEM), e.g. a private CA in front of staging')
+    .option(
+      '--connect-to <host>',
+      "connect to this host (e.g. the stage's LoadBalancerDnsName) while TLS and Host name the --url host",
+    )
+    .option(
+      '--app-mode <mode>',
+      "the mode the app runs in, production (staging, prod) or test (dev): runs that mode's checks",
+    )
+    .option('--http-port <port>', 'port of the plain-HTTP redirect check (default: 80)')
     .option('--json', 'print one JSON document on stdout instead of the table')
     .addHelpText(
       'after',
@@ -49,10 +62,12 @@ export function register(program: Command): void {
         '  $ SMOKE_TOKEN=... sfdeploy smoke --url https://staging.example.com --token-env SMOKE_TOKEN',
         '  $ sfdeploy smoke --url https://staging.example.com --token-env SMOKE_TOKEN --allow-writes',
         '  $ sfdeploy smoke --url http://localhost:8000 --tag auth --tag sns --timeout 2000',
+        '  $ sfdeploy smoke --url https://app.example.com --connect-to <LoadBalancerDnsName> --app-mode production',
         '  $ sfdeploy smoke --url https://softfactory.example.com --json | jq \'.checks[] | select(.verdict=="fail")\'',
         '',
         'Checks needing a token are skipped without one; checks that write data are skipped without',
-        '--allow-writes. A skipped check never counts as passed.',
+        '--allow-writes; checks of one app mode are skipped without --app-mode naming it. A skipped check',
+        'never counts as passed.',
         'Exit codes: 0 every check that ran passed, 1 a check failed (or none ran), 2 usage or configuration error.',
       ].join('\n'),
     )
@@ -82,6 +97,20 @@ async function smoke(options: SmokeOptions): Promise<number> {
     throw new UsageError(`--tag ${tags.join(', ')} matches no check (tags in the spec: ${known})`);
   }
   const ca = options.ca ? readText(options.ca, '--ca') : undefined;
+  const { APP_MODES } = specModule;
+  const appMode = APP_MODES.find((mode) => mode === options.appMode);
+  if (options.appMode !== undefined && appMode === undefined) {
+    throw new UsageError(`--app-mode: expected ${APP_MODES.join(' or ')}, got ${JSON.stringify(options.appMode)}`);
+  }
+  if (options.connectTo !== undefined) {
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9.:-]*[A-Za-z0-9])?$/.test(options.connectTo)) {
+      throw new UsageError(`--connect-to: expected a host name or address, got ${JSON.stringify(options.connectTo)}`);
+    }
+    if (isIP(baseUrl.hostname.replace(/^\[|\]$/g, '')) !== 0) {
+      throw new UsageError('--connect-to needs a host name in --url (the name TLS and the Host header carry)');
+    }
+  }
+  const httpPort = options.httpPort === undefined ? undefined : port(options.httpPort, '--http-port');
 
   const result = await runSuite({
     baseUrl: baseUrl.href,
@@ -93,6 +122,9 @@ async function smoke(options: SmokeOptions): Promise<number> {
     suiteTimeoutMs,
     maxBodyBytes: MAX_BODY_BYTES,
     ca,
+    ...(options.connectTo !== undefined ? { connectTo: options.connectTo } : {}),
+    ...(appMode !== undefined ? { appMode } : {}),
+    ...(httpPort !== undefined ? { httpPort } : {}),
   });
 
   process.stdout.write(options.json ? `${JSON.stringify(toJsonDocument(result), null, 2)}\n` : renderReport(result));
@@ -176,12 +208,19 @@ function renderReport(result: SuiteResult): string {
       : c.red(c.bold('FAILED'));
   const summary =
     `${outcome}: ${counts.pass} passed, ${counts.fail} failed, ${counts.skipped} skipped ` +
-    `in ${result.durationMs} ms against ${result.target}`;
+    `in ${result.durationMs} ms against ${result.target}${result.connectedTo ? ` via ${result.connectedTo}` : ''}`;
   return `${renderTable(['id', 'verdict', 'status', 'latency', 'reason'], rows)}\n\n${summary}\n`;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+function port(value: string, option: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65_535) {
+    throw new UsageError(`${option}: expected a port number (1-65535), got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
 }
 
 function milliseconds(value: string | undefined, option: string, fallback: number): number {

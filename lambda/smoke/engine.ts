@@ -11,16 +11,18 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { setMaxListeners } from 'node:events';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  type AppMode,
   type BodyAssertion,
   type Check,
   fillPlaceholders,
   type HeaderAssertion,
   INVALID_TOKEN,
   resolveJsonPath,
+  SHARED_TEST_TOKENS,
   type SmokeSpec,
 } from './spec';
 
@@ -56,6 +58,8 @@ export interface CheckResult {
 
 export interface SuiteResult {
   readonly target: string;
+  /** The address connected to instead of the target's host (`connectTo`), null when the host was resolved. */
+  readonly connectedTo: string | null;
   /** True iff no check failed and at least one check ran. */
   readonly passed: boolean;
   readonly durationMs: number;
@@ -68,6 +72,12 @@ export interface RunSuiteOptions {
   readonly spec: SmokeSpec;
   /** Bearer token for `auth: "bearer"` checks; without it those checks are skipped. */
   readonly token?: string;
+  /** Why there is no token, as the skip reason of the `auth: "bearer"` checks. @default how to give one (CLI) */
+  readonly tokenUnavailableReason?: string;
+  /** The mode the app runs in: checks for the other mode are skipped. @default unknown: every mode-specific check is skipped */
+  readonly appMode?: AppMode;
+  /** Port of the `plainHttp` checks (the load balancer's HTTP listener). @default 80 */
+  readonly httpPort?: number;
   /** Runs `writes: true` checks; otherwise they are skipped. @default false */
   readonly allowWrites?: boolean;
   /** Only checks carrying at least one of these tags are run (and reported). @default every check */
@@ -82,6 +92,14 @@ export interface RunSuiteOptions {
   readonly concurrency?: number;
   /** Extra trusted CA certificates (PEM), e.g. a private CA in front of a staging stack. */
   readonly ca?: string | Buffer;
+  /**
+   * Connect to this host (a DNS name or an address) instead of resolving the base URL's host, like curl's
+   * `--connect-to`: the TLS server name (SNI), the certificate check and the `Host` header all stay the URL's host.
+   * The deploy hook gives the stage's load balancer DNS name here while the URL names the configured domain, so it
+   * tests the real listener, certificate and target group before any public DNS record points at them.
+   * Only requests to the base URL's host are redirected; a redirect to another host resolves that host normally.
+   */
+  readonly connectTo?: string;
   /** Cancels the suite from outside (e.g. the Lambda is about to time out); treated like the suite deadline. */
   readonly signal?: AbortSignal;
 }
@@ -93,6 +111,9 @@ const HTML_PREFIX = /^\s*(?:<!doctype\s+html|<html[\s>])/i;
 /** Runs the spec against `baseUrl`. Never throws for anything the server does. */
 export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   const base = parseBaseUrl(options.baseUrl);
+  if (options.connectTo !== undefined && isIP(base.hostname.replace(/^\[|\]$/g, '')) !== 0) {
+    throw new Error(`connectTo needs a host name in the URL (the name TLS and Host carry), got ${base.hostname}`);
+  }
   const started = performance.now();
   const suiteDeadline = started + options.suiteTimeoutMs;
   const suite = new AbortController();
@@ -103,7 +124,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   options.signal?.addEventListener('abort', onExternalAbort, { once: true });
   if (options.signal?.aborted) suite.abort();
 
-  const transport = createTransport(base.protocol, options.ca);
+  const transport = createTransport(options.ca, options.connectTo ? { [base.hostname]: options.connectTo } : {});
   const selected = options.spec.checks.filter(
     (check) => !options.tags || options.tags.length === 0 || check.tags.some((tag) => options.tags!.includes(tag)),
   );
@@ -111,6 +132,9 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     base,
     transport,
     token: options.token,
+    tokenUnavailableReason: options.tokenUnavailableReason ?? 'needs a token (--token / --token-env)',
+    appMode: options.appMode,
+    httpPort: options.httpPort ?? 80,
     allowWrites: options.allowWrites ?? false,
     checkTimeoutMs: options.checkTimeoutMs,
     suiteDeadline,
@@ -124,6 +148,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     const ran = checks.filter((c) => c.verdict !== 'skipped');
     return {
       target: base.href,
+      connectedTo: options.connectTo ?? null,
       passed: ran.length > 0 && ran.every((c) => c.verdict === 'pass'),
       durationMs: Math.round(performance.now() - started),
       checks,
@@ -132,7 +157,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     clearTimeout(suiteTimer);
     options.signal?.removeEventListener('abort', onExternalAbort);
     // Keep-alive sockets would otherwise hold the event loop (the CLI) or leak across Lambda invocations.
-    transport.agent.destroy();
+    transport.destroy();
   }
 }
 
@@ -186,6 +211,9 @@ interface SuiteContext {
   readonly base: URL;
   readonly transport: Transport;
   readonly token: string | undefined;
+  readonly tokenUnavailableReason: string;
+  readonly appMode: AppMode | undefined;
+  readonly httpPort: number;
   readonly allowWrites: boolean;
   readonly checkTimeoutMs: number;
   readonly suiteDeadline: number;
@@ -195,31 +223,54 @@ interface SuiteContext {
 }
 
 interface Transport {
-  readonly agent: http.Agent;
-  readonly protocol: string;
+  /** The connection pool for a URL's scheme. */
+  agentFor(url: URL): http.Agent;
+  destroy(): void;
 }
 
-function createTransport(protocol: string, ca: string | Buffer | undefined): Transport {
-  const lookup = cachingLookup();
-  // One pool per suite: keep-alive lets retries, redirects and cleanups reuse a warm (TLS) connection.
-  const agent =
-    protocol === 'https:'
-      ? new https.Agent({ keepAlive: true, lookup, rejectUnauthorized: true, ...(ca ? { ca } : {}) })
-      : new http.Agent({ keepAlive: true, lookup });
-  return { agent, protocol };
+function createTransport(ca: string | Buffer | undefined, connectTo: Readonly<Record<string, string>>): Transport {
+  const lookup = cachingLookup(connectTo);
+  // One pool per scheme per suite: keep-alive lets retries, redirects and cleanups reuse a warm (TLS) connection.
+  // Each is made on first use: most suites speak one scheme only.
+  let secure: https.Agent | undefined;
+  let plain: http.Agent | undefined;
+  return {
+    agentFor: (url) => {
+      if (url.protocol === 'https:') {
+        secure ??= new https.Agent({ keepAlive: true, lookup, rejectUnauthorized: true, ...(ca ? { ca } : {}) });
+        return secure;
+      }
+      plain ??= new http.Agent({ keepAlive: true, lookup });
+      return plain;
+    },
+    destroy: () => {
+      secure?.destroy();
+      plain?.destroy();
+    },
+  };
 }
 
 /**
  * One DNS lookup per host per suite. Node resolves through getaddrinfo on a 4-thread pool, so forty
  * concurrent checks against one host would otherwise queue forty identical lookups.
+ *
+ * `connectTo` maps a URL host to the host actually resolved and connected to. Node's TLS layer takes the server
+ * name (SNI) and the name the certificate is checked against from the request's host, not from the address the
+ * socket reaches, so overriding only the lookup keeps both on the URL's host.
  */
-function cachingLookup(): LookupFunction {
+function cachingLookup(connectTo: Readonly<Record<string, string>>): LookupFunction {
   const cache = new Map<string, Promise<LookupAddress[]>>();
-  const resolveAll = (hostname: string) => {
+  const resolveAll = (requested: string) => {
+    const hostname = Object.hasOwn(connectTo, requested) ? connectTo[requested]! : requested;
     let pending = cache.get(hostname);
     if (!pending) {
       pending = new Promise<LookupAddress[]>((resolve, reject) =>
-        dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
+        dnsLookup(hostname, { all: true }, (error, addresses) => {
+          if (!error) return resolve(addresses);
+          // Name the host that failed to resolve: with connectTo it is not the one in the URL.
+          (error as { hostname?: string }).hostname = hostname;
+          reject(error);
+        }),
       );
       cache.set(hostname, pending);
     }
@@ -314,11 +365,20 @@ async function runCheck(check: Check, ctx: SuiteContext): Promise<CheckOutcome> 
     failureKind: null,
   });
   const plain = (result: CheckResult): CheckOutcome => ({ result, latencyOnly: false });
+  if (check.appMode !== undefined && check.appMode !== ctx.appMode) {
+    return plain(
+      skip(
+        ctx.appMode === undefined
+          ? `checks ${check.appMode} mode: runs when the app mode is given (--app-mode ${check.appMode})`
+          : `checks ${check.appMode} mode; this target runs the app in ${ctx.appMode} mode`,
+      ),
+    );
+  }
   if (check.writes && !ctx.allowWrites) {
     return plain(skip('writes data: runs only when writes are allowed (--allow-writes)'));
   }
   if (check.auth === 'bearer' && !ctx.token) {
-    return plain(skip('needs a token (--token / --token-env, or TOKEN_SECRET_ARN)'));
+    return plain(skip(ctx.tokenUnavailableReason));
   }
   const started = performance.now();
   if (ctx.suiteSignal.aborted || started >= ctx.suiteDeadline) {
@@ -456,7 +516,7 @@ function perform(
   return send(
     {
       method: check.method,
-      url: joinUrl(ctx.base, check.path),
+      url: check.plainHttp ? plainHttpUrl(ctx.base, check.path, ctx.httpPort) : joinUrl(ctx.base, check.path),
       headers: requestHeaders(check, ctx.token, body),
       body,
       followRedirects: check.followRedirects,
@@ -476,7 +536,18 @@ function requestHeaders(check: Check, token: string | undefined, body: Buffer | 
   }
   if (check.auth === 'bearer' && token) headers['authorization'] = `Bearer ${token}`;
   if (check.auth === 'invalid-token') headers['authorization'] = `Bearer ${INVALID_TOKEN}`;
+  if (check.auth === 'demo-token' || check.auth === 'test-token') {
+    headers['authorization'] = `Bearer ${SHARED_TEST_TOKENS[check.auth]}`;
+  }
   return headers;
+}
+
+/** The base URL's host over plain HTTP on `port` (the path prefix kept), for `plainHttp` checks. */
+function plainHttpUrl(base: URL, path: string, port: number): URL {
+  const url = joinUrl(base, path);
+  url.protocol = 'http:';
+  url.port = port === 80 ? '' : String(port);
+  return url;
 }
 
 function joinUrl(base: URL, path: string): URL {
@@ -540,7 +611,7 @@ async function send(
         latencyMs: performance.now() - started,
       };
     }
-    if (next.protocol !== ctx.transport.protocol) {
+    if (next.protocol !== current.url.protocol) {
       return {
         ...result,
         ok: false,
@@ -612,7 +683,7 @@ function exchangeOnce(
     const module = request.url.protocol === 'https:' ? https : http;
     const req = module.request(
       request.url,
-      { method: request.method, headers: request.headers, agent: ctx.transport.agent },
+      { method: request.method, headers: request.headers, agent: ctx.transport.agentFor(request.url) },
       (res) => {
         response = res;
         const declared = Number(firstHeader(res.headers['content-length']));
@@ -675,11 +746,24 @@ const TLS_REASONS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'TLS: certificate does not match the host name',
 };
 
+/** "TLS: the certificate is not valid for app.example.com: it names other.example.com, *.example.org". */
+function describeNameMismatch(error: NodeJS.ErrnoException): string {
+  const { host, cert } = error as { host?: string; cert?: { subjectaltname?: string; subject?: { CN?: unknown } } };
+  const names = (cert?.subjectaltname ?? '')
+    .split(',')
+    .map((name) => name.trim().replace(/^(?:DNS|IP Address):/, ''))
+    .filter((name) => name !== '');
+  if (names.length === 0 && typeof cert?.subject?.CN === 'string') names.push(cert.subject.CN);
+  const what = host ? `the certificate is not valid for ${host}` : 'the certificate does not match the host name';
+  return `TLS: ${what}${names.length > 0 ? `: it names ${names.join(', ')}` : ''}`;
+}
+
 function describeNetworkError(
   error: NodeJS.ErrnoException,
   headersReceived: boolean,
 ): { kind: FailureKind; reason: string } {
   const code = error.code ?? '';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return { kind: 'assertion', reason: describeNameMismatch(error) };
   const tls = TLS_REASONS[code];
   if (tls) return { kind: 'assertion', reason: tls };
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|SSL/i.test(error.message)) {
@@ -808,7 +892,7 @@ function checkBody(assertion: BodyAssertion, text: string, json: JsonParse): str
     case 'json-path': {
       if (!json.parsed) return `expected a JSON body with ${assertion.path} (${json.error})`;
       const { found, value } = resolveJsonPath(json.value, assertion.path);
-      if (!found) return `JSON field ${assertion.path} is missing`;
+      if (!found) return assertion.optional ? undefined : `JSON field ${assertion.path} is missing`;
       if (assertion.equals !== undefined && !deepEqual(value, assertion.equals)) {
         return `expected JSON field ${assertion.path} = ${JSON.stringify(assertion.equals)}, got ${truncate(JSON.stringify(value), 80)}`;
       }

@@ -4,6 +4,7 @@
  * Every value is a string in Lambda's environment; numbers are parsed here.
  */
 import { z } from 'zod';
+import { APP_MODES } from './spec';
 
 /** Metric names and dimensions the handler emits, for alarms and dashboards to reference. */
 export const SMOKE_METRICS = {
@@ -13,6 +14,13 @@ export const SMOKE_METRICS = {
   /** Dimension names; values are the STAGE variable and `test` | `production`. */
   dimensions: ['Stage', 'Phase'],
 } as const;
+
+/**
+ * What the stack writes into the token secret it creates, so that a new stage deploys before anyone has a token:
+ * the handler recognises it and skips the authenticated checks (with this reason) until an operator puts the smoke
+ * user's token in its place. Not a credential; it names what belongs there.
+ */
+export const SMOKE_TOKEN_PLACEHOLDER = 'PLACEHOLDER: replace with the bearer token of the smoke-check user';
 
 const url = (name: string) =>
   z.url({
@@ -39,11 +47,25 @@ export const smokeEnvSchema = z.object({
   PRODUCTION_URL: url('PRODUCTION_URL'),
   /** Green through the test listener rule, smoked at POST_TEST_TRAFFIC_SHIFT. */
   TEST_URL: url('TEST_URL'),
+  /**
+   * Connect to this host instead of resolving the URLs' host: the stage's load balancer DNS name, while the URLs name
+   * the configured domain (sent as TLS server name and Host header, the certificate checked for it). Absent → the URLs'
+   * host is resolved (it is then the load balancer's DNS name itself).
+   */
+  CONNECT_TO: z
+    .string()
+    .regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/, { error: 'CONNECT_TO must be a host name' })
+    .optional(),
   /** Secrets Manager secret holding the smoke user's bearer token (plain string or JSON `{"token": "..."}`). */
   TOKEN_SECRET_ARN: z.string().startsWith('arn:', { error: 'TOKEN_SECRET_ARN must be an ARN' }).optional(),
   /** SNS topic told about failures; optional. */
   TOPIC_ARN: z.string().startsWith('arn:', { error: 'TOPIC_ARN must be an ARN' }).optional(),
   METRICS_NAMESPACE: z.string().min(1).default(SMOKE_METRICS.defaultNamespace),
+  /**
+   * The mode this stage runs SoftFactory in (staging and prod: production; dev: test): the default spec's checks for
+   * the other mode are skipped. Production when unset, the stricter of the two.
+   */
+  APP_MODE: z.enum(APP_MODES, { error: 'APP_MODE must be "production" or "test"' }).default('production'),
   /** dev | staging | prod: the Stage metric dimension and the notification's subject. */
   STAGE: z.string({ error: 'STAGE is required' }).min(1, { error: 'STAGE is required' }),
   /** Invocations per hook execution before transient failures become FAILED (1 = no second chance). */

@@ -10,15 +10,35 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { isRollback, type LifecycleHookResponse, lifecycleHookEventSchema } from '../shared/lifecycle-hook';
 import { runSuite, type SuiteResult } from './engine';
-import { parseSmokeEnv, SMOKE_METRICS, type SmokeEnv } from './env';
-import { decideHookOutcome, formatNotification, type HookDecision, phaseOf, readAttempt } from './hook';
+import { parseSmokeEnv, SMOKE_METRICS, SMOKE_TOKEN_PLACEHOLDER, type SmokeEnv } from './env';
+import {
+  decideHookOutcome,
+  formatNotification,
+  formatSkipNotice,
+  type HookDecision,
+  phaseOf,
+  readAttempt,
+} from './hook';
 import { defaultSpec } from './spec';
 
 const SERVICE_NAME = 'softfactory-smoke';
 /** Re-read the token after this long, so a rotated secret is picked up without a cold start. */
 const TOKEN_TTL_MS = 5 * 60_000;
-/** Time kept back from the Lambda timeout for the notification and the answer to ECS. */
-const RESERVE_MS = 5_000;
+/**
+ * Every AWS SDK call of this function ends on its own: at most SDK_MAX_ATTEMPTS × (connection + request timeout)
+ * plus the retry back-off, about 9 s, well inside the function's timeout (suite + 30 s) and the hook's (minutes).
+ * The SDK's defaults are no timeout at all, and since @smithy/node-http-handler 4.4 an exceeded requestTimeout only
+ * logs a warning unless throwOnRequestTimeout is set (NodeHttpHandlerOptions in @smithy/types;
+ * https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-smithy-node-http-handler).
+ */
+export const SDK_CLIENT_CONFIG = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+} as const;
+/** Time kept back from the Lambda timeout for the notification (one bounded SDK call) and the answer to ECS. */
+const RESERVE_MS = 10_000;
+/** SoftFactory's built-in test-mode tokens: publicly known, accepted only in test mode, refused in production mode. */
+const SHARED_TEST_TOKENS = new Set(['demo_token', 'test_token']);
 
 export interface SmokeHandlerDeps {
   readonly logger?: Logger;
@@ -39,17 +59,24 @@ export function createHandler(deps: SmokeHandlerDeps = {}): SmokeHandler {
   const createMetrics =
     deps.createMetrics ?? ((namespace: string) => new Metrics({ namespace, serviceName: SERVICE_NAME }));
   // Clients live as long as the container: connection reuse across warm invocations.
-  const secrets = deps.secrets ?? new SecretsManagerClient({});
-  const sns = deps.sns ?? new SNSClient({});
+  const secrets = deps.secrets ?? new SecretsManagerClient(SDK_CLIENT_CONFIG);
+  const sns = deps.sns ?? new SNSClient(SDK_CLIENT_CONFIG);
   const tokenCache = new Map<string, { token: string; expires: number }>();
 
-  async function readToken(secretArn: string): Promise<string> {
+  /** A usable token, or why there is none. Only usable tokens are cached: a filled-in secret counts at once. */
+  async function readToken(secretArn: string): Promise<TokenLookup> {
     const cached = tokenCache.get(secretArn);
-    if (cached && cached.expires > Date.now()) return cached.token;
-    const answer = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    const token = tokenFromSecret(answer.SecretString);
-    tokenCache.set(secretArn, { token, expires: Date.now() + TOKEN_TTL_MS });
-    return token;
+    if (cached && cached.expires > Date.now()) return { token: cached.token };
+    let secretString: string | undefined;
+    try {
+      secretString = (await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+    } catch (error) {
+      return { problem: `the secret cannot be read (${errorMessage(error)})` };
+    }
+    const lookup = tokenFromSecret(secretString);
+    if (lookup.token !== undefined)
+      tokenCache.set(secretArn, { token: lookup.token, expires: Date.now() + TOKEN_TTL_MS });
+    return lookup;
   }
 
   async function notify(env: SmokeEnv, subject: string, message: string): Promise<void> {
@@ -96,26 +123,32 @@ export function createHandler(deps: SmokeHandlerDeps = {}): SmokeHandler {
         return { hookStatus: 'FAILED' };
       }
 
-      const attempt = readAttempt(event.hookDetails);
+      const scope = {
+        lifecycleStage: event.lifecycleStage,
+        targetServiceRevisionArn: event.executionDetails.targetServiceRevisionArn,
+      };
+      const attempt = readAttempt(event.hookDetails, scope);
       const baseUrl = phase === 'test' ? env.TEST_URL : env.PRODUCTION_URL;
-      logger.appendKeys({ stage: env.STAGE, phase, attempt, target: baseUrl });
+      logger.appendKeys({
+        stage: env.STAGE,
+        phase,
+        attempt,
+        target: baseUrl,
+        connectTo: env.CONNECT_TO,
+        appMode: env.APP_MODE,
+      });
 
+      // No usable token is not a broken release: the authenticated checks are skipped with the reason (a skipped
+      // check never counts as passed), the rest of the suite still gates, and the summary and a notice say so.
       let token: string | undefined;
+      let tokenUnavailableReason: string;
       if (env.TOKEN_SECRET_ARN) {
-        try {
-          token = await readToken(env.TOKEN_SECRET_ARN);
-        } catch (error) {
-          // Fail closed: without the token the authenticated checks would be skipped and prove nothing.
-          const reason = `cannot read the smoke token from ${env.TOKEN_SECRET_ARN}: ${errorMessage(error)}`;
-          logger.error(`answering FAILED: ${reason}`);
-          await notify(
-            env,
-            `[${env.STAGE}] smoke hook FAILED at ${event.lifecycleStage}: token unavailable`.slice(0, 99),
-            `${reason}\n\nService: ${event.executionDetails.serviceArn}\nECS rolls the deployment back.`,
-          );
-          return { hookStatus: 'FAILED' };
-        }
+        const lookup = await readToken(env.TOKEN_SECRET_ARN);
+        token = lookup.token;
+        tokenUnavailableReason = `no usable smoke token: ${lookup.problem ?? ''} (${env.TOKEN_SECRET_ARN})`;
+        if (lookup.problem !== undefined) logger.warn(`authenticated checks are skipped: ${tokenUnavailableReason}`);
       } else {
+        tokenUnavailableReason = 'no usable smoke token: no token secret is configured (TOKEN_SECRET_ARN)';
         logger.warn('TOKEN_SECRET_ARN is not set: authenticated checks are skipped');
       }
 
@@ -123,8 +156,11 @@ export function createHandler(deps: SmokeHandlerDeps = {}): SmokeHandler {
       const suiteTimeoutMs = Math.max(1_000, Math.min(env.SUITE_TIMEOUT_MS, remaining - RESERVE_MS));
       const result = await runSuite({
         baseUrl,
+        ...(env.CONNECT_TO ? { connectTo: env.CONNECT_TO } : {}),
         spec: defaultSpec(),
         token,
+        tokenUnavailableReason,
+        appMode: env.APP_MODE,
         allowWrites: false,
         checkTimeoutMs: env.CHECK_TIMEOUT_MS,
         suiteTimeoutMs,
@@ -133,6 +169,7 @@ export function createHandler(deps: SmokeHandlerDeps = {}): SmokeHandler {
       const decision = decideHookOutcome(result, attempt, env.MAX_ATTEMPTS, {
         callBackDelaySeconds: env.CALLBACK_DELAY_SECONDS,
         hookDetails: event.hookDetails,
+        scope,
       });
 
       publishMetrics(createMetrics(env.METRICS_NAMESPACE), env.STAGE, phase, result);
@@ -149,6 +186,19 @@ export function createHandler(deps: SmokeHandlerDeps = {}): SmokeHandler {
           maxAttempts: env.MAX_ATTEMPTS,
         });
         await notify(env, subject, message);
+      }
+      // Once per deployment, at the last gate: the release is through, but its authenticated checks never ran.
+      const tokenSkipped = decision.skipped.find((g) => g.reason === tokenUnavailableReason);
+      if (decision.outcome === 'passed' && phase === 'production' && tokenSkipped) {
+        const { subject, message } = formatSkipNotice({
+          result,
+          decision,
+          stage: env.STAGE,
+          lifecycleStage: event.lifecycleStage,
+          serviceArn: event.executionDetails.serviceArn,
+          group: tokenSkipped,
+        });
+        await notify(env, subject, `${message}\n\n${TOKEN_HOWTO}`);
       }
       return decision.response;
     } catch (error) {
@@ -189,22 +239,43 @@ function report(logger: Logger, decision: HookDecision, result: SuiteResult): vo
   else logger.error(decision.summary, attributes);
 }
 
-/** The secret holds the token itself, or JSON with a `token` field (the shape a rotation Lambda tends to write). */
-export function tokenFromSecret(secretString: string | undefined): string {
-  const text = secretString?.trim() ?? '';
+const TOKEN_HOWTO =
+  "Put the smoke user's bearer token into the secret (README: Rotating the smoke token): " +
+  "aws secretsmanager put-secret-value --secret-id <secret> --secret-string '<token>'. The next run uses it.";
+
+/** A usable token, or why there is none. */
+export type TokenLookup =
+  | { readonly token: string; readonly problem?: undefined }
+  | { readonly token?: undefined; readonly problem: string };
+
+/**
+ * The secret holds the token itself, or JSON with a `token` field (the shape a rotation Lambda tends to write).
+ * Not usable: an empty value, the placeholder the stack writes at create, JSON without a token, and SoftFactory's
+ * shared test-mode tokens (anyone may send those; production mode refuses them).
+ */
+export function tokenFromSecret(secretString: string | undefined): TokenLookup {
+  let text = secretString?.trim() ?? '';
   if (text.startsWith('{')) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new Error('the secret looks like JSON but does not parse');
+      return { problem: 'the secret looks like JSON but does not parse' };
     }
     const token = (parsed as { token?: unknown }).token;
-    if (typeof token === 'string' && token.trim() !== '') return token.trim();
-    throw new Error('the secret is JSON without a non-empty "token" field');
+    if (typeof token !== 'string' || token.trim() === '') {
+      return { problem: 'the secret is JSON without a non-empty "token" field' };
+    }
+    text = token.trim();
   }
-  if (text === '') throw new Error('the secret has no SecretString value');
-  return text;
+  if (text === '') return { problem: 'the secret is empty' };
+  if (text === SMOKE_TOKEN_PLACEHOLDER) return { problem: 'the secret still holds the placeholder the stack created' };
+  if (SHARED_TEST_TOKENS.has(text)) {
+    return {
+      problem: `the secret holds SoftFactory's shared test-mode token ${text}, not the smoke user's own token`,
+    };
+  }
+  return { token: text };
 }
 
 function errorMessage(error: unknown): string {

@@ -20,10 +20,29 @@ export function phaseOf(lifecycleStage: string): Phase | undefined {
     : undefined;
 }
 
-/** The 1-based attempt of this invocation, carried in `hookDetails.attempt` across IN_PROGRESS answers. */
-export function readAttempt(hookDetails: Record<string, unknown> | null | undefined): number {
-  const value = hookDetails?.['attempt'];
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : 1;
+/** Which hook execution an attempt counter belongs to: one lifecycle stage of one deployment's target revision. */
+export interface AttemptScope {
+  readonly lifecycleStage: string;
+  readonly targetServiceRevisionArn: string;
+}
+
+/** Where the counter lives in `hookDetails`: under its own key, next to whatever static details the service sets. */
+export const ATTEMPT_KEY = 'smokeAttempt';
+
+/**
+ * The 1-based attempt of this invocation at this lifecycle stage of this deployment. ECS passes the `hookDetails` an
+ * IN_PROGRESS answer returned into the next invocation, and the service's static `hookDetails` into every invocation
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/lambda-lifecycle-hooks.html, "Passing state with
+ * hookDetails"); it does not document whether state returned at POST_TEST_TRAFFIC_SHIFT reaches the
+ * POST_PRODUCTION_TRAFFIC_SHIFT invocation. So the counter names the stage and the target revision it counts for,
+ * and a counter for anything else counts as none: each stage gets its full `MAX_ATTEMPTS` either way.
+ */
+export function readAttempt(hookDetails: Record<string, unknown> | null | undefined, scope: AttemptScope): number {
+  const state = hookDetails?.[ATTEMPT_KEY];
+  if (typeof state !== 'object' || state === null) return 1;
+  const { lifecycleStage, targetServiceRevisionArn, attempt } = state as Record<string, unknown>;
+  if (lifecycleStage !== scope.lifecycleStage || targetServiceRevisionArn !== scope.targetServiceRevisionArn) return 1;
+  return typeof attempt === 'number' && Number.isInteger(attempt) && attempt >= 1 ? attempt : 1;
 }
 
 /**
@@ -52,6 +71,13 @@ export interface HookDecision {
   /** One line for the log and the notification. */
   readonly summary: string;
   readonly failures: readonly CheckResult[];
+  /** Checks that did not run, grouped by why (a skipped check verified nothing). */
+  readonly skipped: readonly SkippedGroup[];
+}
+
+export interface SkippedGroup {
+  readonly reason: string;
+  readonly ids: readonly string[];
 }
 
 export interface DecideOptions {
@@ -59,6 +85,8 @@ export interface DecideOptions {
   readonly callBackDelaySeconds?: number;
   /** hookDetails ECS passed in (static configuration and earlier state), carried forward. */
   readonly hookDetails?: Record<string, unknown> | null;
+  /** The stage and revision the attempt counter is kept for (see `readAttempt`). */
+  readonly scope?: AttemptScope;
 }
 
 /**
@@ -72,15 +100,18 @@ export function decideHookOutcome(
   options: DecideOptions = {},
 ): HookDecision {
   const failures = result.checks.filter((c) => c.verdict === 'fail');
+  const skipped = groupSkipped(result.checks);
   const ran = result.checks.filter((c) => c.verdict !== 'skipped').length;
   const counts = `${ran - failures.length}/${ran} checks passed, ${result.checks.length - ran} skipped, ${result.durationMs} ms`;
+  const skippedText = skipped.length > 0 ? `; skipped: ${describeSkipped(skipped)}` : '';
   const classification = classifySuite(result);
   if (classification === 'passed') {
     return {
       response: { hookStatus: 'SUCCEEDED' },
       outcome: 'passed',
-      summary: `smoke suite passed: ${counts}`,
+      summary: `smoke suite passed: ${counts}${skippedText}`,
       failures,
+      skipped,
     };
   }
   const listed = listFailures(failures, 3);
@@ -88,8 +119,9 @@ export function decideHookOutcome(
     return {
       response: { hookStatus: 'FAILED' },
       outcome: 'failed',
-      summary: `smoke suite ran no check (${result.checks.length} skipped): nothing was verified`,
+      summary: `smoke suite ran no check (${result.checks.length} skipped): nothing was verified${skippedText}`,
       failures,
+      skipped,
     };
   }
   if (classification === 'transient' && attempt < maxAttempts) {
@@ -97,18 +129,45 @@ export function decideHookOutcome(
       response: {
         hookStatus: 'IN_PROGRESS',
         callBackDelay: options.callBackDelaySeconds ?? 30,
-        hookDetails: { ...(options.hookDetails ?? {}), attempt: attempt + 1 },
+        hookDetails: {
+          ...(options.hookDetails ?? {}),
+          [ATTEMPT_KEY]: { ...options.scope, attempt: attempt + 1 },
+        },
       },
       outcome: 'retry',
       summary: `target not reachable yet (attempt ${attempt} of ${maxAttempts}), trying again: ${listed}`,
       failures,
+      skipped,
     };
   }
   const why =
     classification === 'transient'
       ? `target still unreachable after ${attempt} attempt${attempt === 1 ? '' : 's'}`
       : 'smoke suite failed';
-  return { response: { hookStatus: 'FAILED' }, outcome: 'failed', summary: `${why}: ${counts}; ${listed}`, failures };
+  return {
+    response: { hookStatus: 'FAILED' },
+    outcome: 'failed',
+    summary: `${why}: ${counts}; ${listed}${skippedText}`,
+    failures,
+    skipped,
+  };
+}
+
+/** Skipped checks by reason, in the order the spec lists them. */
+export function groupSkipped(checks: readonly CheckResult[]): SkippedGroup[] {
+  const groups = new Map<string, string[]>();
+  for (const check of checks) {
+    if (check.verdict !== 'skipped') continue;
+    const reason = check.reason ?? 'skipped';
+    const ids = groups.get(reason) ?? [];
+    ids.push(check.id);
+    groups.set(reason, ids);
+  }
+  return [...groups].map(([reason, ids]) => ({ reason, ids }));
+}
+
+function describeSkipped(groups: readonly SkippedGroup[]): string {
+  return groups.map((g) => `${g.ids.length} (${g.ids.join(', ')}): ${g.reason}`).join('; ');
 }
 
 function listFailures(failures: readonly CheckResult[], max: number): string {
@@ -157,10 +216,52 @@ export function formatNotification(input: NotificationInput): { subject: string;
       const latency = c.latencyMs === null ? '' : ` ${c.latencyMs} ms`;
       return `  ${c.id.padEnd(idWidth)}  ${c.method} ${c.path}  status ${status}${latency}  ${c.reason ?? ''}`.trimEnd();
     }),
+    ...skippedLines(decision.skipped),
     '',
-    'Reproduce from a laptop: sfdeploy smoke --url <url> --token-env SMOKE_TOKEN',
+    reproduceLine(result),
   ];
   return { subject, message: lines.join('\n') };
+}
+
+export interface SkipNoticeInput {
+  readonly result: SuiteResult;
+  readonly decision: HookDecision;
+  readonly stage: string;
+  readonly lifecycleStage: string;
+  readonly serviceArn: string;
+  /** The skipped checks this notice is about (e.g. those that needed the smoke token). */
+  readonly group: SkippedGroup;
+}
+
+/** A passed gate that left checks out: the deployment goes on, but someone should know what was not verified. */
+export function formatSkipNotice(input: SkipNoticeInput): { subject: string; message: string } {
+  const service = input.serviceArn.split('/').slice(-1)[0] ?? input.serviceArn;
+  const n = input.group.ids.length;
+  const subject = toAsciiLine(
+    `[${input.stage}] ${service}: smoke passed at ${input.lifecycleStage}, ${n} check${n === 1 ? '' : 's'} skipped`,
+  ).slice(0, SUBJECT_LIMIT);
+  const lines = [
+    `The smoke suite against ${input.result.target} passed and the deployment continues, but ${n} check${n === 1 ? ' was' : 's were'} not run:`,
+    `  ${input.group.ids.join(', ')}`,
+    `Why: ${input.group.reason}`,
+    '',
+    `Stage:            ${input.stage}`,
+    `Lifecycle stage:  ${input.lifecycleStage}`,
+    `Service:          ${input.serviceArn}`,
+    `Summary:          ${input.decision.summary}`,
+    ...skippedLines(input.decision.skipped),
+  ];
+  return { subject, message: lines.join('\n') };
+}
+
+function skippedLines(groups: readonly SkippedGroup[]): string[] {
+  if (groups.length === 0) return [];
+  return ['', 'Skipped checks (not verified):', ...groups.map((g) => `  ${g.reason}: ${g.ids.join(', ')}`)];
+}
+
+function reproduceLine(result: SuiteResult): string {
+  const connect = result.connectedTo ? ` --connect-to ${result.connectedTo}` : '';
+  return `Reproduce: sfdeploy smoke --url ${result.target}${connect} --token-env SMOKE_TOKEN`;
 }
 
 function toAsciiLine(text: string): string {

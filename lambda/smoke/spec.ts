@@ -12,6 +12,18 @@ export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'O
 
 /** Sent for `auth: "invalid-token"`: the checklist's own value, which no real token validator accepts. */
 export const INVALID_TOKEN = 'invalid_token';
+/**
+ * SoftFactory's built-in test-mode tokens, sent for `auth: "demo-token"` / `"test-token"`. Publicly known: in test
+ * mode the app accepts them as user 1 on every endpoint outside /api/auth/, in production mode it must refuse them.
+ */
+export const SHARED_TEST_TOKENS = { 'demo-token': 'demo_token', 'test-token': 'test_token' } as const;
+
+/**
+ * How SoftFactory runs: `production` (ENVIRONMENT=production, TESTING=false; staging and prod) or `test` (its
+ * default when those are unset; dev). A check that holds in one mode only says so with `appMode`.
+ */
+export const APP_MODES = ['production', 'test'] as const;
+export type AppMode = (typeof APP_MODES)[number];
 
 const ID_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** `status`, `data.user.email`, `items[0].id`; `$` is the document itself. */
@@ -67,6 +79,8 @@ const bodyAssertion = z.discriminatedUnion(
       type: z.enum(['string', 'number', 'boolean', 'object', 'array', 'null']).optional(),
       /** The value must be a string matching this regular expression. */
       matches: z.string().optional(),
+      /** A missing field passes (`mock_mode` absent or false); a present one must satisfy the rest. */
+      optional: z.boolean({ error: 'expected true or false' }).default(false),
     }),
     z.strictObject({
       kind: z.literal('contains'),
@@ -123,8 +137,17 @@ const checkSchema = z
     path,
     headers: requestHeaders.default({}),
     auth: z
-      .enum(['none', 'bearer', 'invalid-token'], { error: 'expected "none", "bearer" or "invalid-token"' })
+      .enum(['none', 'bearer', 'invalid-token', 'demo-token', 'test-token'], {
+        error: 'expected "none", "bearer", "invalid-token", "demo-token" or "test-token"',
+      })
       .default('none'),
+    /** Runs only against an app in this mode (the runner is told which); otherwise skipped. Absent: every mode. */
+    appMode: z.enum(APP_MODES, { error: 'expected "production" or "test"' }).optional(),
+    /**
+     * Sent over plain HTTP to the base URL's host (port 80 unless the runner says otherwise) instead of the base URL
+     * itself: the HTTP → HTTPS redirect of the load balancer.
+     */
+    plainHttp: z.boolean({ error: 'expected true or false' }).default(false),
     /** Sent as JSON. */
     body: z.json().optional(),
     expect: expectation,
@@ -151,6 +174,13 @@ const checkSchema = z
         code: 'custom',
         path: ['retries'],
         message: 'a check that writes is not retried (every attempt would create data again)',
+      });
+    }
+    if (check.plainHttp && check.auth === 'bearer') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: 'a plainHttp check never carries the smoke token (it would cross the network in clear text)',
       });
     }
     if (check.body !== undefined && (check.method === 'GET' || check.method === 'HEAD')) {

@@ -245,18 +245,34 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
     {
       id: 'team-a-auth-endpoints',
       text: 'Auth endpoints respond correctly',
-      enforcement: [...smoke('oauth-google-url', 'oauth-facebook-url', 'oauth-kakao-url'), ...BOTH_SHIFTS],
+      enforcement: [
+        ...smoke('oauth-google-url', 'oauth-facebook-url', 'oauth-kakao-url'),
+        ...smoke('oauth-google-live', 'oauth-facebook-live', 'oauth-kakao-live'),
+        ...BOTH_SHIFTS,
+      ],
+      note: 'On the production stages the -live checks also demand real https OAuth URLs, not the app’s mock mode.',
     },
     {
       id: 'team-a-demo-token',
       text: 'demo_token is accepted',
       enforcement: [
-        ...smoke('auth-me-token'),
-        test(SMOKE_DEFAULT, 'with a token also passes the authenticated checks, /api/auth/me returning user data'),
+        ...smoke('demo-token-accepted'),
+        ...BOTH_SHIFTS,
+        test(
+          SMOKE_DEFAULT,
+          'runs the test-mode check (demo_token accepted) against the test-mode variant, as dev does',
+        ),
+        ...smoke('demo-token-refused', 'test-token-refused'),
+        test(
+          SMOKE_DEFAULT,
+          'fails every production-mode check against the test-mode variant (the environment without ENVIRONMENT/TESTING)',
+        ),
       ],
       note:
-        'With a dedicated smoke user’s token from Secrets Manager (softfactory/<stage>/smoke-token), never the shared ' +
-        'demo_token: a publicly known token accepted in production would be a hole, not a feature.',
+        'A test-stage check: demo-token-accepted runs only where the app runs in test mode (dev, APP_MODE=test). On ' +
+        'the production stages (staging, prod) the opposite is enforced: demo-token-refused and test-token-refused ' +
+        'fail the release when the app accepts the shared tokens. Authenticated checks use a dedicated smoke user’s ' +
+        'token from Secrets Manager, never demo_token.',
     },
     {
       id: 'team-a-login-page',
@@ -452,7 +468,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
     {
       id: 'int-1-auth-flow',
       text: 'Auth Flow',
-      enforcement: [...smoke('oauth-google-url', 'auth-me-token'), ...BOTH_SHIFTS],
+      enforcement: [...smoke('oauth-google-url', 'oauth-google-live', 'auth-me-token'), ...BOTH_SHIFTS],
     },
     {
       id: 'int-1-sns-post-flow',
@@ -535,8 +551,14 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
     {
       id: 'sec-1-demo-token',
       text: 'demo_token mechanism working',
-      enforcement: [...smoke('auth-me-token'), ...BOTH_SHIFTS],
-      note: 'The bearer-token mechanism, exercised with the smoke user’s token (see team-a-demo-token).',
+      enforcement: [
+        ...smoke('demo-token-accepted', 'demo-token-refused', 'test-token-refused', 'auth-me-token'),
+        ...BOTH_SHIFTS,
+      ],
+      note:
+        'A test-stage check (dev runs the app in test mode, where demo-token-accepted holds); the production stages ' +
+        'check that the mechanism is off (demo-token-refused, test-token-refused). The bearer mechanism itself is ' +
+        'exercised with the smoke user’s token (auth-me-token). See team-a-demo-token.',
     },
     {
       id: 'sec-1-cors',
@@ -687,7 +709,10 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
           'serves HTTPS on 443 with the certificate and a TLS 1.3 policy',
         ),
         cdk('HTTP listener answers 301 to HTTPS', STACKS, 'redirects HTTP to HTTPS with a 301'),
+        ...smoke('hsts', 'http-redirect'),
+        ...BOTH_SHIFTS,
       ],
+      note: 'On the production stages the smoke hooks check the deployed app sends Strict-Transport-Security (hsts) and plain HTTP is redirected (http-redirect).',
     },
     {
       id: 'sec-4-tls-certificate',
@@ -709,7 +734,12 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
     {
       id: 'sec-4-redirect-https',
       text: 'Redirect HTTP → HTTPS',
-      enforcement: [cdk('HTTP listener answers 301 to HTTPS', STACKS, 'redirects HTTP to HTTPS with a 301')],
+      enforcement: [
+        cdk('HTTP listener answers 301 to HTTPS', STACKS, 'redirects HTTP to HTTPS with a 301'),
+        ...smoke('http-redirect'),
+        ...BOTH_SHIFTS,
+      ],
+      note: 'http-redirect sends plain HTTP to the deployed load balancer on the production stages (staging, prod).',
     },
     {
       id: 'sec-4-api-versioning',

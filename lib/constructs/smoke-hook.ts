@@ -5,12 +5,14 @@ import {
   aws_iam as iam,
   type aws_kms as kms,
   RemovalPolicy,
+  SecretValue,
   aws_secretsmanager as secretsmanager,
   type aws_sns as sns,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { SmokeEnvironment } from '../../lambda/smoke/env';
+import { SMOKE_TOKEN_PLACEHOLDER, type SmokeEnvironment } from '../../lambda/smoke/env';
+import type { AppMode } from '../../lambda/smoke/spec';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
 import type { WebService } from './web-service';
@@ -23,6 +25,22 @@ export interface SmokeHookProps {
   readonly productionUrl: string;
   /** Green through the test listener; reachable only from the NAT gateways' addresses. */
   readonly testUrl: string;
+  /**
+   * Where the checks connect while the URLs keep naming the domain (TLS server name, certificate, Host header): this
+   * stage's load balancer DNS name. Set it when the URLs name a configured domain, so the gate needs no public DNS
+   * record (the first deployment runs before one exists) and checks this stage's ALB even behind a CDN.
+   */
+  readonly connectTo?: string;
+  /**
+   * An existing secret holding the smoke user's token (so it can be filled before the first deploy); absent → the
+   * construct creates `softfactory/<stage>/smoke-token` holding a placeholder the hook recognises.
+   */
+  readonly tokenSecretArn?: string;
+  /**
+   * The mode the stage runs SoftFactory in, which decides the mode checks of the default spec (issue 16).
+   * @default `test` for dev, `production` for staging and prod
+   */
+  readonly appMode?: AppMode;
   readonly topic: sns.ITopic;
   readonly topicKey: kms.IKey;
   /** Minutes ECS waits for the hook at each stage before rolling back. */
@@ -45,7 +63,7 @@ const SUITE_TIMEOUT_SECONDS = 60;
  */
 export class SmokeHook extends Construct {
   public readonly function: HouseFunction;
-  public readonly tokenSecret: secretsmanager.Secret;
+  public readonly tokenSecret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: SmokeHookProps) {
     super(scope, id);
@@ -55,18 +73,26 @@ export class SmokeHook extends Construct {
           `allow at least ${Math.ceil((props.maxAttempts * (CALLBACK_DELAY_SECONDS + SUITE_TIMEOUT_SECONDS)) / 60)} minutes`,
       );
     }
-    this.tokenSecret = new secretsmanager.Secret(this, 'Token', {
-      secretName: `softfactory/${props.stage}/smoke-token`,
-      description:
-        'Bearer token of the smoke-check user: replace the generated value with a real user token (never the shared demo token)',
-      generateSecretString: { passwordLength: 48, excludePunctuation: true },
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Validations.of(this.tokenSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'An application token issued by SoftFactory, not an AWS credential: SoftFactory has no rotation API; rotate by hand (README runbook).',
-    });
+    if (props.tokenSecretArn) {
+      // Complete or partial: GetSecretValue takes either as SecretId; the grant below covers both.
+      this.tokenSecret = secretsmanager.Secret.fromSecretPartialArn(this, 'Token', props.tokenSecretArn);
+    } else {
+      // A recognisable placeholder, not a random value: the hook skips the authenticated checks (saying why) until
+      // an operator puts the smoke user's token here, instead of failing every deployment on a token nobody holds.
+      const created = new secretsmanager.Secret(this, 'Token', {
+        secretName: `softfactory/${props.stage}/smoke-token`,
+        description:
+          'Bearer token of the smoke-check user: replace the placeholder with a real user token (never the shared demo token)',
+        secretStringValue: SecretValue.unsafePlainText(SMOKE_TOKEN_PLACEHOLDER),
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      Validations.of(created).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'An application token issued by SoftFactory, not an AWS credential: SoftFactory has no rotation API; rotate by hand (README runbook).',
+      });
+      this.tokenSecret = created;
+    }
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -79,11 +105,14 @@ export class SmokeHook extends Construct {
       'HTTPS to the public and test listeners and AWS APIs',
     );
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(9443), 'The blue/green test listener');
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'Plain HTTP to the ALB (the 301 check)');
 
     const environment: SmokeEnvironment = {
       STAGE: props.stage,
+      APP_MODE: props.appMode ?? (props.stage === 'dev' ? 'test' : 'production'),
       PRODUCTION_URL: props.productionUrl,
       TEST_URL: props.testUrl,
+      ...(props.connectTo ? { CONNECT_TO: props.connectTo } : {}),
       TOKEN_SECRET_ARN: this.tokenSecret.secretArn,
       TOPIC_ARN: props.topic.topicArn,
       MAX_ATTEMPTS: String(props.maxAttempts),
@@ -103,7 +132,18 @@ export class SmokeHook extends Construct {
       retryAttempts: 0,
     });
     const fn = this.function.function;
-    this.tokenSecret.grantRead(fn);
+    if (props.tokenSecretArn) {
+      // Exactly the configured ARN, complete or partial: with a partial one (no `-xxxxxx` suffix) the suffix is the
+      // wildcard (https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#ARN_secretnamehyphen).
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [props.tokenSecretArn, `${props.tokenSecretArn}-??????`],
+        }),
+      );
+    } else {
+      this.tokenSecret.grantRead(fn);
+    }
     // Not topic.grantPublish: for an encrypted topic it also grants kms:GenerateDataKey*; these two suffice.
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.topic.topicArn] }));
     // Publishing to a topic encrypted with a customer-managed key needs these two on the key.

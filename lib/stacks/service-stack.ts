@@ -159,6 +159,9 @@ export class ServiceStack extends Stack {
       web: this.web,
       productionUrl: `https://${host}`,
       testUrl: `https://${host}:${TEST_LISTENER_PORT}`,
+      // With a domain, connect to this stage's ALB while naming the domain: no DNS record needed before the gate.
+      ...(config.domainName ? { connectTo: this.loadBalancer.alb.loadBalancerDnsName } : {}),
+      ...(config.smokeTokenSecretArn ? { tokenSecretArn: config.smokeTokenSecretArn } : {}),
       topic: this.alarmTopic.topic,
       topicKey: this.alarmTopic.key,
       timeoutMinutes: config.hookTimeoutMinutes,

@@ -145,6 +145,13 @@ describe('sfdeploy smoke', () => {
     { name: 'a spec that is not JSON', args: ['--spec', 'SPEC'], spec: '{ nope', message: /spec: not valid JSON/ },
     { name: 'a tag no check carries', args: ['--tag', 'nonexistent'], message: /--tag nonexistent matches no check/ },
     { name: 'a bad timeout', args: ['--timeout', '-5'], message: /--timeout: expected a whole number of milliseconds/ },
+    { name: 'an unknown app mode', args: ['--app-mode', 'prod'], message: /--app-mode: expected production or test/ },
+    { name: 'a bad HTTP port', args: ['--http-port', '0'], message: /--http-port: expected a port number/ },
+    {
+      name: 'a connect address with an IP URL',
+      args: ['--url', 'http://127.0.0.1:1', '--connect-to', 'alb.example.com'],
+      message: /--connect-to needs a host name in --url/,
+    },
   ];
 
   for (const { name, args, env, message, spec } of usage) {
@@ -165,6 +172,36 @@ describe('sfdeploy smoke', () => {
       assert.equal(run.stdout, '');
     });
   }
+
+  it('with --app-mode production fails a test-mode app on the shared tokens it accepts, and says why other checks were skipped', () => {
+    const run = sfdeploy(['--url', healthy.url, '--app-mode', 'production', '--tag', 'auth']);
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stdout, /\ndemo-token-refused\s+FAIL\s+200\s+\d+ ms\s+expected status 401, got 200\n/);
+    assert.match(
+      run.stdout,
+      /\ndemo-token-accepted\s+skipped\s+-\s+-\s+checks test mode; this target runs the app in production mode\n/,
+    );
+  });
+
+  it('with --app-mode test passes the test-mode check that demo_token is accepted', () => {
+    const run = sfdeploy(['--url', healthy.url, '--app-mode', 'test', '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    const document = JSON.parse(run.stdout) as { checks: { id: string; verdict: string; reason: string | null }[] };
+    const byId = new Map(document.checks.map((c) => [c.id, c]));
+    assert.equal(byId.get('demo-token-accepted')?.verdict, 'pass');
+    assert.equal(byId.get('demo-token-refused')?.verdict, 'skipped');
+    assert.equal(
+      byId.get('demo-token-refused')?.reason,
+      'checks production mode; this target runs the app in test mode',
+    );
+  });
+
+  it('connects to --connect-to while naming the --url host, and says so in the summary', () => {
+    const port = new URL(healthy.url).port;
+    const run = sfdeploy(['--url', `http://app.example.test:${port}`, '--connect-to', '127.0.0.1', '--tag', 'health']);
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, new RegExp(`against http://app\\.example\\.test:${port}/ via 127\\.0\\.0\\.1\\n$`));
+  });
 
   it('shows examples in --help', () => {
     const run = sfdeploy(['--help']);

@@ -5,9 +5,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type RunSuiteOptions, runSuite, type SuiteResult } from '../../../lambda/smoke/engine';
-import { defaultSpec } from '../../../lambda/smoke/spec';
-import { broken, type FakeOptions, type FakeSoftFactory, fakeSoftFactory } from '../../fixtures/smoke/fake-softfactory';
-import { type Handler, listen } from '../../fixtures/smoke/servers';
+import { type AppMode, defaultSpec } from '../../../lambda/smoke/spec';
+import {
+  broken,
+  type FakeOptions,
+  type FakeSoftFactory,
+  FakeStartupError,
+  fakeSoftFactory,
+  type RunningFakeSoftFactory,
+  startFakeSoftFactory,
+} from '../../fixtures/smoke/fake-softfactory';
+import { certificateAuthority, type Handler, listen } from '../../fixtures/smoke/servers';
 
 const TOKEN = 'smoke-token-123';
 
@@ -37,7 +45,7 @@ const verdicts = (result: SuiteResult) => new Map(result.checks.map((c) => [c.id
 const failing = (result: SuiteResult) => result.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
 
 describe('default spec against a healthy SoftFactory', () => {
-  it('passes without a token, skipping exactly the checks that need one or write data', async () => {
+  it('passes without a token, skipping exactly the checks that need one, write data or need the app mode', async () => {
     const { result } = await against({});
     assert.deepEqual(failing(result), [], JSON.stringify(result.checks.filter((c) => c.verdict === 'fail')));
     const skipped = result.checks.filter((c) => c.verdict === 'skipped');
@@ -45,7 +53,7 @@ describe('default spec against a healthy SoftFactory', () => {
     assert.deepEqual(
       skipped.map((c) => c.id).sort(),
       spec.checks
-        .filter((c) => c.auth === 'bearer' || c.writes)
+        .filter((c) => c.auth === 'bearer' || c.writes || c.appMode !== undefined)
         .map((c) => c.id)
         .sort(),
     );
@@ -53,12 +61,19 @@ describe('default spec against a healthy SoftFactory', () => {
   });
 
   it('with a token also passes the authenticated checks, /api/auth/me returning user data', async () => {
-    const { result, fake } = await against({}, { token: TOKEN });
+    const { result, fake } = await against({}, { token: TOKEN, appMode: 'test' });
     assert.deepEqual(failing(result), []);
     assert.equal(verdicts(result).get('auth-me-token'), 'pass');
+    assert.equal(verdicts(result).get('demo-token-accepted'), 'pass');
     assert.deepEqual(
-      result.checks.filter((c) => c.verdict === 'skipped').map((c) => c.id),
+      result.checks.filter((c) => c.verdict === 'skipped' && c.reason?.startsWith('writes data')).map((c) => c.id),
       ['sns-post-create', 'review-scrape-now', 'review-listing-apply'],
+    );
+    assert.deepEqual(
+      result.checks.filter((c) => c.verdict === 'skipped' && !c.reason?.startsWith('writes data')).map((c) => c.id),
+      defaultSpec()
+        .checks.filter((c) => c.appMode === 'production')
+        .map((c) => c.id),
     );
     // The token goes only where a check asks for it.
     const leaked = fake.requests.filter((r) => r.authorization === `Bearer ${TOKEN}` && r.path.startsWith('/web/'));
@@ -67,9 +82,14 @@ describe('default spec against a healthy SoftFactory', () => {
   });
 
   it('with writes allowed creates a post and deletes it again', async () => {
-    const { result, fake } = await against({}, { token: TOKEN, allowWrites: true });
+    const { result, fake } = await against({}, { token: TOKEN, allowWrites: true, appMode: 'test' });
     assert.deepEqual(failing(result), []);
-    assert.ok(result.checks.every((c) => c.verdict === 'pass'));
+    const productionMode = new Set(
+      defaultSpec()
+        .checks.filter((c) => c.appMode === 'production')
+        .map((c) => c.id),
+    );
+    assert.ok(result.checks.every((c) => c.verdict === 'pass' || productionMode.has(c.id)));
     assert.ok(fake.requests.some((r) => r.method === 'POST' && r.path === '/api/sns/posts'));
     assert.ok(fake.requests.some((r) => r.method === 'DELETE' && r.path === '/api/sns/posts/100'));
     assert.equal(fake.posts.size, 0, 'the smoke post was left behind');
@@ -193,6 +213,138 @@ describe('default spec against a SoftFactory that breaks a checklist item', () =
       assert.equal(fake.posts.size, 0);
     } finally {
       await server.close();
+    }
+  });
+});
+
+/**
+ * The production-mode checks against a fake SoftFactory started from an environment, as the app starts: production
+ * mode (ENVIRONMENT=production, TESTING=false, its secrets set) passes them, the test-mode variant (the environment
+ * our task definition gave it before issue 16: neither variable set) fails every one of them. The fake serves HTTPS
+ * itself with a certificate for the domain (its requests are then secure, as behind the ALB with
+ * X-Forwarded-Proto: https) and plain HTTP for the redirect check; the engine connects to 127.0.0.1 naming the domain.
+ */
+describe('default spec: the app’s production mode', () => {
+  const DOMAIN = 'app.example.test';
+  const PRODUCTION_ENV = {
+    ENVIRONMENT: 'production',
+    TESTING: 'false',
+    PLATFORM_SECRET_KEY: 'platform-secret',
+    JWT_SECRET: 'jwt-secret',
+    FLASK_ENV: 'production',
+    APP_PORT: '8000',
+  };
+  const TEST_MODE_ENV = { FLASK_ENV: 'production', APP_PORT: '8000' };
+  const ca = certificateAuthority();
+  const tls = ca.issue(DOMAIN);
+  const production = () => defaultSpec().checks.filter((c) => c.appMode === 'production');
+
+  async function suiteAgainst(running: RunningFakeSoftFactory, appMode: AppMode): Promise<SuiteResult> {
+    return runSuite({
+      baseUrl: `https://${DOMAIN}:${running.https!.port}`,
+      connectTo: '127.0.0.1',
+      httpPort: running.http.port,
+      ca: ca.cert,
+      spec: defaultSpec(),
+      token: TOKEN,
+      appMode,
+      checkTimeoutMs: 2_000,
+      suiteTimeoutMs: 10_000,
+      maxBodyBytes: 1_048_576,
+    });
+  }
+
+  it('decides its mode from the environment as start_platform.py does, and refuses to start without its secrets', async () => {
+    assert.equal(fakeSoftFactory({ env: {} }).mode, 'test');
+    assert.equal(fakeSoftFactory({ env: TEST_MODE_ENV }).mode, 'test');
+    assert.equal(fakeSoftFactory({ env: { ENVIRONMENT: 'production' } }).mode, 'test');
+    assert.equal(fakeSoftFactory({ env: PRODUCTION_ENV }).mode, 'production');
+    const { PLATFORM_SECRET_KEY: _p, ...noPlatformKey } = PRODUCTION_ENV;
+    const { JWT_SECRET: _j, ...noJwt } = PRODUCTION_ENV;
+    await assert.rejects(
+      startFakeSoftFactory({ env: noPlatformKey }),
+      (error: unknown) =>
+        error instanceof FakeStartupError && error.message === 'PLATFORM_SECRET_KEY must be set in production',
+    );
+    await assert.rejects(
+      startFakeSoftFactory({ env: noJwt }),
+      (error: unknown) =>
+        error instanceof FakeStartupError &&
+        error.message === 'Missing required production environment variables: JWT_SECRET',
+    );
+  });
+
+  it('in production mode redirects header-less plain HTTP (even /health), honours X-Forwarded-Proto and reports its database on /ready', async () => {
+    const running = await startFakeSoftFactory({ env: PRODUCTION_ENV, token: TOKEN });
+    try {
+      const get = (path: string, headers: Record<string, string> = {}) =>
+        fetch(`${running.http.url}${path}`, { headers, redirect: 'manual' });
+      const bare = await get('/health');
+      assert.equal(bare.status, 301);
+      assert.equal(bare.headers.get('location'), `https://127.0.0.1:${running.http.port}/health`);
+      const forwarded = await get('/health', { 'x-forwarded-proto': 'https' });
+      assert.equal(forwarded.status, 200);
+      assert.match(forwarded.headers.get('strict-transport-security') ?? '', /^max-age=\d+/);
+      assert.equal((await get('/ready')).status, 301);
+      assert.equal((await get('/ready', { 'x-forwarded-proto': 'https' })).status, 200);
+      running.fake.setDatabaseReachable(false);
+      assert.equal((await get('/ready', { 'x-forwarded-proto': 'https' })).status, 503);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('passes every production-mode check against a production-mode SoftFactory', async () => {
+    const running = await startFakeSoftFactory({ env: PRODUCTION_ENV, token: TOKEN, tls });
+    try {
+      const result = await suiteAgainst(running, 'production');
+      assert.equal(production().length, 7, 'refusals of both shared tokens, three live OAuth checks, HSTS, the 301');
+      assert.deepEqual(failing(result), [], JSON.stringify(result.checks.filter((c) => c.verdict === 'fail')));
+      for (const check of production()) assert.equal(verdicts(result).get(check.id), 'pass', check.id);
+      assert.equal(verdicts(result).get('demo-token-accepted'), 'skipped');
+      assert.equal(result.passed, true);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('fails every production-mode check against the test-mode variant (the environment without ENVIRONMENT/TESTING)', async () => {
+    const running = await startFakeSoftFactory({ env: TEST_MODE_ENV, token: TOKEN, tls });
+    try {
+      const result = await suiteAgainst(running, 'production');
+      // Every production-mode check fails; the mode-agnostic ones hold in both modes (only a latency budget on an
+      // overloaded machine could add to this list, so it is not asserted to be exact).
+      for (const check of production()) assert.equal(verdicts(result).get(check.id), 'fail', check.id);
+      const reason = (id: string) => result.checks.find((c) => c.id === id)?.reason;
+      assert.equal(reason('demo-token-refused'), 'expected status 401, got 200');
+      assert.equal(reason('test-token-refused'), 'expected status 401, got 200');
+      assert.match(
+        reason('oauth-google-live') ?? '',
+        /auth_url to match \/\^https:\/\/\/.*; expected JSON field mock_mode = false, got true/,
+      );
+      assert.equal(reason('hsts'), 'missing response header Strict-Transport-Security');
+      assert.equal(reason('http-redirect'), 'expected status 301, got 200');
+      assert.equal(result.passed, false);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('runs the test-mode check (demo_token accepted) against the test-mode variant, as dev does', async () => {
+    const running = await startFakeSoftFactory({ env: TEST_MODE_ENV, token: TOKEN, tls });
+    try {
+      const result = await suiteAgainst(running, 'test');
+      assert.deepEqual(failing(result), []);
+      assert.equal(verdicts(result).get('demo-token-accepted'), 'pass');
+      for (const check of production()) {
+        assert.equal(verdicts(result).get(check.id), 'skipped');
+        assert.equal(
+          result.checks.find((c) => c.id === check.id)?.reason,
+          'checks production mode; this target runs the app in test mode',
+        );
+      }
+    } finally {
+      await running.close();
     }
   });
 });

@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { type CheckResult, type RunSuiteOptions, runSuite, type SuiteResult } from '../../../lambda/smoke/engine';
 import { parseSpec, type SmokeSpecInput } from '../../../lambda/smoke/spec';
-import { faultHandler, type Listening, listen, refusedPort, selfSignedCertificate } from '../../fixtures/smoke/servers';
+import {
+  certificateAuthority,
+  faultHandler,
+  type Handler,
+  type Listening,
+  listen,
+  refusedPort,
+  selfSignedCertificate,
+  type TestCertificateAuthority,
+} from '../../fixtures/smoke/servers';
 
 type CheckInput = SmokeSpecInput['checks'][number];
 
@@ -386,8 +396,160 @@ describe('smoke engine verdicts and credentials', () => {
     );
   });
 
+  it('sends SoftFactory’s shared test tokens for demo-token and test-token checks, without a smoke token', async () => {
+    seen.length = 0;
+    const refused = { status: [401] };
+    await run(server.url, [
+      healthyCheck('demo', '/demo', { auth: 'demo-token', expect: refused }),
+      healthyCheck('test', '/test', { auth: 'test-token', expect: refused }),
+    ]);
+    const byPath = new Map(seen.map((s) => [s.path, s.authorization]));
+    assert.equal(byPath.get('/demo'), 'Bearer demo_token');
+    assert.equal(byPath.get('/test'), 'Bearer test_token');
+  });
+
+  it('runs an app-mode check only against that mode, and says why it skipped the others', async () => {
+    const checks = [
+      publicCheck,
+      { ...publicCheck, id: 'prod-only', appMode: 'production' as const },
+      { ...publicCheck, id: 'test-only', appMode: 'test' as const },
+    ];
+    const unknown = (await run(server.url, checks)).result.checks;
+    assert.deepEqual(
+      unknown.map((c) => [c.id, c.verdict, c.reason]),
+      [
+        ['public', 'pass', null],
+        ['prod-only', 'skipped', 'checks production mode: runs when the app mode is given (--app-mode production)'],
+        ['test-only', 'skipped', 'checks test mode: runs when the app mode is given (--app-mode test)'],
+      ],
+    );
+    const production = (await run(server.url, checks, { appMode: 'production' })).result.checks;
+    assert.deepEqual(
+      production.map((c) => [c.id, c.verdict, c.reason]),
+      [
+        ['public', 'pass', null],
+        ['prod-only', 'pass', null],
+        ['test-only', 'skipped', 'checks test mode; this target runs the app in production mode'],
+      ],
+    );
+  });
+
+  it('sends a plainHttp check over HTTP to the base URL’s host on the HTTP port, and a missing optional field passes', async () => {
+    const ca = certificateAuthority();
+    const secure = await listen((_req, res) => res.end('{}'), ca.issue('localhost'));
+    const http = await listen((req, res) => {
+      res.writeHead(301, { location: `https://localhost${req.url}`, 'content-type': 'application/json' });
+      res.end('{"moved":true}');
+    });
+    try {
+      const redirect = healthyCheck('redirect', '/health', {
+        plainHttp: true,
+        expect: {
+          status: [301],
+          headers: [{ name: 'Location', matches: '^https://' }],
+          body: [{ kind: 'json-path', path: 'mock_mode', equals: false, optional: true }],
+        },
+      });
+      const { result } = await run(`https://localhost:${secure.port}`, [redirect], {
+        ca: ca.cert,
+        httpPort: http.port,
+      });
+      assert.equal(only(result).verdict, 'pass', only(result).reason ?? '');
+      assert.equal(http.connections(), 1);
+      assert.equal(secure.connections(), 0);
+    } finally {
+      await secure.close();
+      await http.close();
+    }
+  });
+
   it('rejects a base URL it cannot use', async () => {
     await assert.rejects(run('ftp://example.com', [publicCheck]), /http:\/\/ or https:\/\//);
     await assert.rejects(run('not a url', [publicCheck]), /not a valid URL/);
+  });
+});
+
+/**
+ * The deploy hook connects to the stage's load balancer by its DNS name while the URL names the configured domain:
+ * the TLS server name (SNI), the certificate check and the Host header must all be the domain. Real HTTPS servers on
+ * 127.0.0.1 with certificates from a throwaway CA stand in for the ALB's listeners.
+ */
+describe('smoke engine connecting to one address while naming another host', () => {
+  const DOMAIN = 'app.example.test';
+  let ca: TestCertificateAuthority;
+  let right: Listening;
+  let wrong: Listening;
+  let plain: Listening;
+  const seen: { host: string | undefined; servername: string | undefined }[] = [];
+  const record: Handler = (req, res) => {
+    const socket = req.socket as TLSSocket;
+    seen.push({ host: req.headers.host, servername: socket.encrypted ? (socket.servername as string) : undefined });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"status":"ok"}');
+  };
+
+  before(async () => {
+    ca = certificateAuthority();
+    right = await listen(record, ca.issue(DOMAIN));
+    wrong = await listen(record, ca.issue('other.example.test'));
+    plain = await listen(record);
+  });
+  after(async () => {
+    await right.close();
+    await wrong.close();
+    await plain.close();
+  });
+
+  it('sends the domain as TLS server name and Host header to the address it connects to, and verifies the certificate for the domain', async () => {
+    seen.length = 0;
+    const { result } = await run(`https://${DOMAIN}:${right.port}`, [healthyCheck('health', '/ok')], {
+      ca: ca.cert,
+      connectTo: '127.0.0.1',
+    });
+    assert.equal(only(result).verdict, 'pass', only(result).reason ?? '');
+    assert.deepEqual(seen, [{ host: `${DOMAIN}:${right.port}`, servername: DOMAIN }]);
+    assert.equal(result.target, `https://${DOMAIN}:${right.port}/`);
+    assert.equal(result.connectedTo, '127.0.0.1');
+  });
+
+  it('fails, in plain words, when the address answers with a certificate for another name', async () => {
+    const { result } = await run(`https://${DOMAIN}:${wrong.port}`, [healthyCheck('health', '/ok')], {
+      ca: ca.cert,
+      connectTo: '127.0.0.1',
+    });
+    assert.equal(only(result).verdict, 'fail');
+    assert.equal(only(result).failureKind, 'assertion');
+    assert.equal(only(result).reason, `TLS: the certificate is not valid for ${DOMAIN}: it names other.example.test`);
+  });
+
+  it('redirects the connection for plain HTTP too, keeping the Host header', async () => {
+    seen.length = 0;
+    const { result } = await run(`http://${DOMAIN}:${plain.port}`, [healthyCheck('health', '/ok')], {
+      connectTo: 'localhost',
+    });
+    assert.equal(only(result).verdict, 'pass', only(result).reason ?? '');
+    assert.deepEqual(seen, [{ host: `${DOMAIN}:${plain.port}`, servername: undefined }]);
+  });
+
+  it('without connectTo resolves the URL host itself (which does not exist here)', async () => {
+    const { result } = await run(`https://${DOMAIN}:${right.port}`, [healthyCheck('health', '/ok')], { ca: ca.cert });
+    assert.equal(only(result).verdict, 'fail');
+    assert.match(only(result).reason ?? '', /host not found|DNS lookup failed/);
+  });
+
+  it('names the connect address when that is what does not resolve', async () => {
+    const { result } = await run(`https://${DOMAIN}:${right.port}`, [healthyCheck('health', '/ok')], {
+      ca: ca.cert,
+      connectTo: 'no-such-alb.invalid',
+    });
+    assert.equal(only(result).verdict, 'fail');
+    assert.match(only(result).reason ?? '', /no-such-alb\.invalid/);
+  });
+
+  it('refuses connectTo with an IP address in the URL (there is no host name to send)', async () => {
+    await assert.rejects(
+      run(`https://127.0.0.1:${right.port}`, [healthyCheck('health', '/ok')], { connectTo: '127.0.0.1' }),
+      /connectTo needs a host name in the URL/,
+    );
   });
 });

@@ -4,12 +4,14 @@
  * Powertools JSON; both are read from the console, where Powertools writes them in dev mode.
  */
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { SMOKE_TOKEN_PLACEHOLDER } from '../../../lambda/smoke/env';
 import { createHandler, type SmokeHandler, tokenFromSecret } from '../../../lambda/smoke/handler';
 import { broken, type FakeSoftFactory, fakeSoftFactory } from '../../fixtures/smoke/fake-softfactory';
 import { type Listening, listen, refusedPort } from '../../fixtures/smoke/servers';
@@ -101,6 +103,8 @@ describe('smoke lifecycle hook handler', () => {
         TOKEN_SECRET_ARN: SECRET_ARN,
         TOPIC_ARN,
         STAGE: 'prod',
+        // The fakes here run in SoftFactory's default (test) mode; production mode has its own tests below.
+        APP_MODE: 'test',
         MAX_ATTEMPTS: '3',
         CALLBACK_DELAY_SECONDS: '20',
         CHECK_TIMEOUT_MS: '2000',
@@ -181,10 +185,13 @@ describe('smoke lifecycle hook handler', () => {
 
   it('answers IN_PROGRESS with attempt + 1 while the target is unreachable, then FAILED at MAX_ATTEMPTS', async (t) => {
     const h = harness(t, { TEST_URL: refused });
+    const counter = (attempt: number) => ({
+      smokeAttempt: { lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT', targetServiceRevisionArn: GREEN, attempt },
+    });
     const first = await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT'));
-    assert.deepEqual(first, { hookStatus: 'IN_PROGRESS', callBackDelay: 20, hookDetails: { attempt: 2 } });
+    assert.deepEqual(first, { hookStatus: 'IN_PROGRESS', callBackDelay: 20, hookDetails: counter(2) });
     const second = await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT', { hookDetails: first.hookDetails }));
-    assert.deepEqual(second, { hookStatus: 'IN_PROGRESS', callBackDelay: 20, hookDetails: { attempt: 3 } });
+    assert.deepEqual(second, { hookStatus: 'IN_PROGRESS', callBackDelay: 20, hookDetails: counter(3) });
     assert.equal(h.sns.commandCalls(PublishCommand).length, 0);
     const last = await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT', { hookDetails: second.hookDetails }));
     assert.deepEqual(last, { hookStatus: 'FAILED' });
@@ -230,14 +237,91 @@ describe('smoke lifecycle hook handler', () => {
     assert.match(String(logged?.['error']), /TEST_URL must be an http\(s\) URL; MAX_ATTEMPTS must be a whole number/);
   });
 
-  it('answers FAILED (fail closed) and notifies when the token cannot be read', async (t) => {
+  it('skips the authenticated checks, saying why, when the token secret cannot be read, and still gates on the rest', async (t) => {
     const h = harness(t);
     h.secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException: not allowed'));
+    assert.deepEqual(await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT')), { hookStatus: 'SUCCEEDED' });
+    assert.ok(!healthyFake.requests.some((r) => r.authorization === `Bearer ${TOKEN}`));
+    const summary = h.logs.find((l) => /^smoke suite passed/.test(String(l['message'])));
+    assert.match(
+      String(summary?.['message']),
+      /\b5 \(auth-me-token, sns-accounts-token, sns-posts-token, review-listings-token, input-validation\): no usable smoke token: the secret cannot be read \(Error: AccessDeniedException: not allowed\)/,
+    );
+    // The rest still gates: a broken health endpoint fails the deployment with no token at all.
+    const broken = harness(t, { TEST_URL: brokenHealth.url });
+    broken.secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException: not allowed'));
+    assert.deepEqual(await broken.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT')), { hookStatus: 'FAILED' });
+    const message = broken.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    assert.match(
+      message,
+      /Skipped checks \(not verified\):\n(?:.*\n)* {2}no usable smoke token: the secret cannot be read/,
+    );
+  });
+
+  for (const [what, secretString, reason] of [
+    ['the placeholder the stack created', SMOKE_TOKEN_PLACEHOLDER, /still holds the placeholder the stack created/],
+    ['an empty value', '   ', /the secret is empty/],
+    ['JSON without a token', '{"token":""}', /JSON without a non-empty "token" field/],
+    ['SoftFactory’s shared demo_token', 'demo_token', /shared test-mode token demo_token/],
+  ] as const) {
+    it(`passes a new stage whose secret holds ${what}, with the authenticated checks skipped and a notice at the last gate`, async (t) => {
+      const h = harness(t);
+      h.secrets.on(GetSecretValueCommand).resolves({ SecretString: secretString });
+      assert.deepEqual(await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT')), { hookStatus: 'SUCCEEDED' });
+      assert.equal(h.sns.commandCalls(PublishCommand).length, 0, 'no notice before the last gate');
+      assert.deepEqual(await h.handler(hookEvent('POST_PRODUCTION_TRAFFIC_SHIFT')), { hookStatus: 'SUCCEEDED' });
+      const published = h.sns.commandCalls(PublishCommand);
+      assert.equal(published.length, 1);
+      const input = published[0]!.args[0].input;
+      assert.equal(input.Subject, '[prod] web: smoke passed at POST_PRODUCTION_TRAFFIC_SHIFT, 5 checks skipped');
+      assert.match(input.Message ?? '', /auth-me-token, sns-accounts-token, sns-posts-token, review-listings-token/);
+      assert.match(input.Message ?? '', reason);
+      assert.match(input.Message ?? '', new RegExp(SECRET_ARN));
+      assert.ok(
+        !healthyFake.requests.some((r) => r.authorization?.startsWith('Bearer ') && r.path !== '/api/sns/accounts'),
+      );
+      // A token filled in afterwards counts at the next invocation (unusable answers are not cached).
+      h.secrets.on(GetSecretValueCommand).resolves({ SecretString: TOKEN });
+      assert.deepEqual(await h.handler(hookEvent('POST_PRODUCTION_TRAFFIC_SHIFT')), { hookStatus: 'SUCCEEDED' });
+      assert.ok(healthyFake.requests.some((r) => r.authorization === `Bearer ${TOKEN}`));
+      assert.equal(h.sns.commandCalls(PublishCommand).length, 1);
+    });
+  }
+
+  it('gives each lifecycle stage its own attempts, whatever hookDetails ECS carries over from the test stage', async (t) => {
+    const h = harness(t, { TEST_URL: refused, PRODUCTION_URL: refused });
+    let details: Record<string, unknown> | undefined;
+    for (let i = 0; i < 2; i++) {
+      const answer = await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT', { hookDetails: details }));
+      assert.equal(answer.hookStatus, 'IN_PROGRESS');
+      details = answer.hookDetails;
+    }
+    // The test stage used 2 of its 3 attempts; the production stage starts at attempt 1 even if handed that state.
+    const production = await h.handler(hookEvent('POST_PRODUCTION_TRAFFIC_SHIFT', { hookDetails: details }));
+    assert.equal(production.hookStatus, 'IN_PROGRESS');
+    assert.deepEqual((production.hookDetails as Record<string, { attempt: number }>)['smokeAttempt']?.attempt, 2);
+  });
+
+  it('on a production-mode stage fails a release whose app runs in test mode, naming the shared token it accepted', async (t) => {
+    const h = harness(t, { APP_MODE: 'production' });
     assert.deepEqual(await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT')), { hookStatus: 'FAILED' });
-    assert.equal(healthyFake.requests.length, 0);
-    const input = h.sns.commandCalls(PublishCommand)[0]?.args[0].input;
-    assert.match(input?.Subject ?? '', /token unavailable/);
-    assert.match(input?.Message ?? '', /AccessDeniedException/);
+    const message = h.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    assert.match(
+      message,
+      /demo-token-refused\s+GET \/api\/sns\/accounts\s+status 200 \d+ ms\s+expected status 401, got 200/,
+    );
+    assert.match(message, /oauth-google-live/);
+    assert.match(
+      message,
+      /Skipped checks \(not verified\):\n.*checks test mode; this target runs the app in production mode: demo-token-accepted/,
+    );
+  });
+
+  it('connects to CONNECT_TO (the ALB) while sending the URL’s host (the domain) as Host header', async (t) => {
+    const h = harness(t, { TEST_URL: `http://app.example.test:${healthy.port}`, CONNECT_TO: '127.0.0.1' });
+    assert.deepEqual(await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT')), { hookStatus: 'SUCCEEDED' });
+    assert.ok(healthyFake.requests.length > 10);
+    assert.ok(healthyFake.requests.every((r) => r.host === `app.example.test:${healthy.port}`));
   });
 
   it('keeps the FAILED verdict when the notification cannot be published', async (t) => {
@@ -258,13 +342,66 @@ describe('smoke lifecycle hook handler', () => {
 
 describe('smoke token secret format', () => {
   it('accepts the token itself or JSON with a token field', () => {
-    assert.equal(tokenFromSecret('  abc  '), 'abc');
-    assert.equal(tokenFromSecret('{"token":"xyz","rotated":"2026-01-01"}'), 'xyz');
+    assert.deepEqual(tokenFromSecret('  abc  '), { token: 'abc' });
+    assert.deepEqual(tokenFromSecret('{"token":"xyz","rotated":"2026-01-01"}'), { token: 'xyz' });
   });
 
-  it('refuses an empty secret or JSON without a token', () => {
-    assert.throws(() => tokenFromSecret(undefined), /no SecretString/);
-    assert.throws(() => tokenFromSecret('{"user":"x"}'), /without a non-empty "token"/);
-    assert.throws(() => tokenFromSecret('{oops'), /does not parse/);
+  it('calls an empty secret, the placeholder, JSON without a token and the shared test tokens unusable, saying why', () => {
+    assert.deepEqual(tokenFromSecret(undefined), { problem: 'the secret is empty' });
+    assert.deepEqual(tokenFromSecret('{"user":"x"}'), {
+      problem: 'the secret is JSON without a non-empty "token" field',
+    });
+    assert.deepEqual(tokenFromSecret('{oops'), { problem: 'the secret looks like JSON but does not parse' });
+    assert.deepEqual(tokenFromSecret(SMOKE_TOKEN_PLACEHOLDER), {
+      problem: 'the secret still holds the placeholder the stack created',
+    });
+    assert.match(tokenFromSecret('{"token":"test_token"}').problem ?? '', /shared test-mode token test_token/);
+  });
+});
+
+/**
+ * The clients the handler ships with (no injected ones), against a local endpoint that accepts connections and never
+ * answers: the SDK's own defaults would wait forever, so this proves the timeouts are really configured.
+ */
+describe('smoke hook handler AWS calls', () => {
+  it('bounds every AWS SDK call: a Secrets Manager that never answers costs seconds, not the hook', async (t) => {
+    const sockets = new Set<import('node:net').Socket>();
+    const hung = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const app = fakeSoftFactory({ token: TOKEN });
+    const target = await listen(app.handler);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`,
+      POWERTOOLS_DEV: 'true',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) t.mock.method(console, method, () => {});
+    try {
+      const handler = createHandler({
+        env: {
+          TEST_URL: target.url,
+          PRODUCTION_URL: target.url,
+          TOKEN_SECRET_ARN: SECRET_ARN,
+          STAGE: 'dev',
+          APP_MODE: 'test',
+        },
+      });
+      const started = performance.now();
+      const answer = await handler(hookEvent('POST_TEST_TRAFFIC_SHIFT'));
+      const elapsed = performance.now() - started;
+      assert.deepEqual(answer, { hookStatus: 'SUCCEEDED' });
+      assert.ok(elapsed < 15_000, `took ${Math.round(elapsed)} ms`);
+      assert.ok(sockets.size >= 1, 'the client really called the hung endpoint');
+      assert.ok(!app.requests.some((r) => r.authorization === `Bearer ${TOKEN}`));
+    } finally {
+      process.env = saved;
+      for (const socket of sockets) socket.destroy();
+      hung.close();
+      await target.close();
+    }
   });
 });

@@ -27,10 +27,13 @@ function check(
   } satisfies CheckResult;
 }
 
+const REVISION = 'arn:aws:ecs:eu-west-1:123456789012:service-revision/softfactory-prod/web/42';
+
 function suite(...checks: CheckResult[]): SuiteResult {
   const ran = checks.filter((c) => c.verdict !== 'skipped');
   return {
     target: 'https://green.example.com/',
+    connectedTo: null,
     passed: ran.length > 0 && ran.every((c) => c.verdict === 'pass'),
     durationMs: 420,
     checks,
@@ -60,14 +63,16 @@ describe('smoke hook decisions', () => {
 
   it('asks to be called again, attempt + 1, when every failure is network-level', () => {
     const result = suite(check('a', 'fail', 'network'), check('b', 'fail', 'timeout'), check('c', 'pass'));
+    const scope = { lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT', targetServiceRevisionArn: REVISION };
     const decision = decideHookOutcome(result, 2, 5, {
       callBackDelaySeconds: 45,
-      hookDetails: { attempt: 2, static: 'x' },
+      hookDetails: { smokeAttempt: { ...scope, attempt: 2 }, static: 'x' },
+      scope,
     });
     assert.deepEqual(decision.response, {
       hookStatus: 'IN_PROGRESS',
       callBackDelay: 45,
-      hookDetails: { attempt: 3, static: 'x' },
+      hookDetails: { smokeAttempt: { ...scope, attempt: 3 }, static: 'x' },
     });
     assert.equal(decision.outcome, 'retry');
   });
@@ -102,12 +107,56 @@ describe('smoke hook decisions', () => {
   });
 
   it('defaults the callback delay to 30 s and starts counting attempts at 1', () => {
-    const decision = decideHookOutcome(suite(check('a', 'fail', 'timeout')), readAttempt(undefined), 5);
-    assert.deepEqual(decision.response, { hookStatus: 'IN_PROGRESS', callBackDelay: 30, hookDetails: { attempt: 2 } });
-    assert.equal(readAttempt({ attempt: 4 }), 4);
-    assert.equal(readAttempt({ attempt: '4' }), 1);
-    assert.equal(readAttempt({ attempt: -1 }), 1);
-    assert.equal(readAttempt(null), 1);
+    const scope = { lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT', targetServiceRevisionArn: REVISION };
+    const decision = decideHookOutcome(suite(check('a', 'fail', 'timeout')), readAttempt(undefined, scope), 5, {
+      scope,
+    });
+    assert.deepEqual(decision.response, {
+      hookStatus: 'IN_PROGRESS',
+      callBackDelay: 30,
+      hookDetails: { smokeAttempt: { ...scope, attempt: 2 } },
+    });
+    assert.equal(readAttempt(decision.response.hookDetails, scope), 2);
+    assert.equal(readAttempt({ smokeAttempt: { ...scope, attempt: 4 } }, scope), 4);
+    assert.equal(readAttempt({ smokeAttempt: { ...scope, attempt: '4' } }, scope), 1);
+    assert.equal(readAttempt({ smokeAttempt: { ...scope, attempt: -1 } }, scope), 1);
+    assert.equal(readAttempt(null, scope), 1);
+  });
+
+  it('keeps one attempt counter per lifecycle stage and target revision, beside the static hookDetails', () => {
+    const test = { lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT', targetServiceRevisionArn: REVISION };
+    const production = { ...test, lifecycleStage: 'POST_PRODUCTION_TRAFFIC_SHIFT' };
+    const details = decideHookOutcome(suite(check('a', 'fail', 'network')), 3, 5, {
+      scope: test,
+      hookDetails: { owner: 'static' },
+    }).response.hookDetails;
+    assert.deepEqual(details, { owner: 'static', smokeAttempt: { ...test, attempt: 4 } });
+    assert.equal(readAttempt(details, test), 4);
+    // State carried (or not) into the next stage, or from an earlier deployment, never spends that stage's attempts.
+    assert.equal(readAttempt(details, production), 1);
+    assert.equal(readAttempt(details, { ...test, targetServiceRevisionArn: `${REVISION}-next` }), 1);
+    // The counter of the previous release of this function (a bare `attempt`) counts as none.
+    assert.equal(readAttempt({ attempt: 3 }, production), 1);
+  });
+
+  it('says in the summary which checks were skipped and why', () => {
+    const result = suite(
+      check('health', 'pass'),
+      { ...check('auth-me-token', 'skipped'), reason: 'no usable smoke token: the secret is empty' },
+      { ...check('sns-accounts-token', 'skipped'), reason: 'no usable smoke token: the secret is empty' },
+      { ...check('sns-post-create', 'skipped'), reason: 'writes data' },
+    );
+    const decision = decideHookOutcome(result, 1, 3);
+    assert.equal(decision.response.hookStatus, 'SUCCEEDED');
+    assert.equal(
+      decision.summary,
+      'smoke suite passed: 1/1 checks passed, 3 skipped, 420 ms; skipped: ' +
+        '2 (auth-me-token, sns-accounts-token): no usable smoke token: the secret is empty; 1 (sns-post-create): writes data',
+    );
+    assert.deepEqual(decision.skipped, [
+      { reason: 'no usable smoke token: the secret is empty', ids: ['auth-me-token', 'sns-accounts-token'] },
+      { reason: 'writes data', ids: ['sns-post-create'] },
+    ]);
   });
 
   it('smokes green at POST_TEST_TRAFFIC_SHIFT and production at POST_PRODUCTION_TRAFFIC_SHIFT only', () => {

@@ -95,7 +95,24 @@ describe('check spec validation', () => {
       spec: specWith((c) => {
         c['auth'] = 'basic';
       }),
-      message: 'spec: check "health" field auth: expected "none", "bearer" or "invalid-token"',
+      message:
+        'spec: check "health" field auth: expected "none", "bearer", "invalid-token", "demo-token" or "test-token"',
+    },
+    {
+      name: 'an unknown app mode',
+      spec: specWith((c) => {
+        c['appMode'] = 'staging';
+      }),
+      message: 'spec: check "health" field appMode: expected "production" or "test"',
+    },
+    {
+      name: 'the smoke token on a plain-HTTP check',
+      spec: specWith((c) => {
+        c['plainHttp'] = true;
+        c['auth'] = 'bearer';
+      }),
+      message:
+        'spec: check "health" field auth: a plainHttp check never carries the smoke token (it would cross the network in clear text)',
     },
     {
       name: 'an unknown method',
@@ -295,6 +312,39 @@ describe('default spec (the checklist, encoded)', () => {
       const budget = budgets.find(([prefix]) => check.path.startsWith(prefix));
       if (budget) assert.equal(check.latencyBudgetMs, budget[1], `${check.id} budget`);
     }
+  });
+
+  it('checks the app’s production mode on production stages and demo_token on the test stage', () => {
+    const byId = new Map(defaultSpec().checks.map((c) => [c.id, c]));
+    for (const [id, auth] of [
+      ['demo-token-refused', 'demo-token'],
+      ['test-token-refused', 'test-token'],
+    ] as const) {
+      const check = byId.get(id)!;
+      assert.equal(check.appMode, 'production');
+      assert.equal(check.auth, auth);
+      assert.deepEqual(check.expect.status, [401]);
+      assert.ok(check.path.startsWith('/api/sns/'), 'an endpoint the shared tokens would open in test mode');
+    }
+    for (const provider of ['google', 'facebook', 'kakao']) {
+      const check = byId.get(`oauth-${provider}-live`)!;
+      assert.equal(check.appMode, 'production');
+      assert.deepEqual(check.expect.body, [
+        { kind: 'json-path', path: 'auth_url', type: 'string', matches: '^https://', optional: false },
+        { kind: 'json-path', path: 'mock_mode', equals: false, optional: true },
+      ]);
+    }
+    assert.equal(byId.get('hsts')?.expect.headers[0]?.name, 'Strict-Transport-Security');
+    assert.equal(byId.get('http-redirect')?.plainHttp, true);
+    assert.deepEqual(byId.get('http-redirect')?.expect.status, [301]);
+    assert.equal(byId.get('demo-token-accepted')?.appMode, 'test');
+    assert.deepEqual(
+      defaultSpec()
+        .checks.filter((c) => c.appMode !== undefined && c.auth === 'bearer')
+        .map((c) => c.id),
+      [],
+      'a mode check needs no smoke token: it runs on a stage before one exists',
+    );
   });
 
   it('makes the authenticated /api/auth/me check need a token and return a JSON object', () => {
