@@ -7,6 +7,9 @@ const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 
 const tsx = pathToFileURL(require.resolve('tsx')).href;
+// Ctrl-C on a terminal signals the whole process group: the command (the child) handles it and cleans up (a
+// rehearsal removes its temporary database), and this launcher waits for it and exits with its code.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => {});
 const result = spawnSync(
   process.execPath,
   ['--import', tsx, join(__dirname, 'sfdeploy.ts'), ...process.argv.slice(2)],

@@ -11,6 +11,8 @@ import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError
 
 export interface MigrateCliOptions {
   pgUrl?: string;
+  pgUrlEnv?: string;
+  replaceExistingRows?: boolean;
   schema: string;
   check?: boolean;
   verifyOnly?: boolean;
@@ -18,6 +20,24 @@ export interface MigrateCliOptions {
   json?: boolean;
   verify: boolean;
   rejectedFile?: string;
+}
+
+/**
+ * `--pg-url-env VAR`: the URL from an environment variable, so the password does not show in `ps` or the shell's
+ * history the way a `--pg-url` argument does.
+ */
+export function resolvePgUrl(opts: MigrateCliOptions, env: NodeJS.ProcessEnv = process.env): MigrateCliOptions {
+  if (opts.pgUrlEnv === undefined) return opts;
+  if (opts.pgUrl !== undefined) throw new UsageError('--pg-url and --pg-url-env are alternatives: give one of them');
+  const name = opts.pgUrlEnv;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new UsageError(`--pg-url-env takes the name of an environment variable, not "${name.slice(0, 40)}"`);
+  }
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new UsageError(`--pg-url-env ${name}: the environment variable ${name} is not set or is empty`);
+  }
+  return { ...opts, pgUrl: value };
 }
 
 /** Validates flags before anything is opened: every mistake is one line and exit 2. */
@@ -40,6 +60,16 @@ export function validateOptions(file: string, opts: MigrateCliOptions): void {
   }
   if (!opts.pgUrl && opts.schema === 'existing') {
     throw new UsageError('--schema existing needs --pg-url (the rehearsal database has no app tables)');
+  }
+  if (opts.replaceExistingRows && opts.schema !== 'existing') {
+    throw new UsageError(
+      '--replace-existing-rows applies to --schema existing (translate mode creates its tables and refuses existing ones)',
+    );
+  }
+  if (opts.replaceExistingRows && opts.verifyOnly) {
+    throw new UsageError(
+      '--replace-existing-rows and --verify-only contradict each other (verify-only writes nothing)',
+    );
   }
   if (opts.pgUrl) parsePgUrl(opts.pgUrl);
   if (file.trim() === '') throw new UsageError('missing <sqlite-file>');
@@ -93,7 +123,8 @@ export function progressFor(stream: NodeJS.WriteStream, json: boolean): Progress
   };
 }
 
-export async function migrateCommand(file: string, opts: MigrateCliOptions): Promise<number> {
+export async function migrateCommand(file: string, given: MigrateCliOptions): Promise<number> {
+  const opts = resolvePgUrl(given);
   validateOptions(file, opts);
   const [{ runMigration, TargetStateError }, { SourceFileError, assertSqliteFile }, { reportJson, renderReport }] =
     await Promise.all([
@@ -113,11 +144,20 @@ export async function migrateCommand(file: string, opts: MigrateCliOptions): Pro
   let rehearsal: { url(): string; stop(): Promise<void> } | null = null;
   let url = opts.pgUrl ?? null;
   const progress = progressFor(process.stderr, Boolean(opts.json));
+  let interrupted = false;
   if (!url && needsDb && action === 'migrate') {
     const { startEmbeddedPg, EmbeddedPgUnavailable } = await import('../../lambda/migrate/embedded-pg');
     if (!opts.json) process.stderr.write('No --pg-url: rehearsing into a temporary PostgreSQL 17…\n');
     try {
-      rehearsal = await startEmbeddedPg();
+      // Ctrl-C: one line, then embedded-pg.ts stops the server, removes its data directory and exits 130.
+      rehearsal = await startEmbeddedPg({
+        onInterrupt(signal) {
+          interrupted = true;
+          process.stderr.write(
+            `\nsfdeploy: interrupted (${signal}); the rehearsal is abandoned and its temporary database removed\n`,
+          );
+        },
+      });
     } catch (error) {
       if (error instanceof EmbeddedPgUnavailable) throw new UsageError(error.message);
       throw error;
@@ -139,6 +179,7 @@ export async function migrateCommand(file: string, opts: MigrateCliOptions): Pro
       action,
       onError: opts.onError as 'fail' | 'skip-row',
       verify: opts.verify,
+      replaceExistingRows: Boolean(opts.replaceExistingRows),
       rejectedFile: opts.onError === 'skip-row' ? resolve(opts.rejectedFile ?? `${sqlitePath}.rejected.jsonl`) : null,
       progress,
     });
@@ -146,6 +187,8 @@ export async function migrateCommand(file: string, opts: MigrateCliOptions): Pro
     else process.stdout.write(`${renderReport(report, renderTable, colours(process.stdout))}\n`);
     return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
   } catch (error) {
+    // The rehearsal database going away under an interrupted run is no error to report: the exit is on its way.
+    if (interrupted) await new Promise(() => {});
     if (error instanceof TargetStateError) throw new UsageError(error.message);
     if (isConnectionError(error)) {
       throw new UsageError(
@@ -175,10 +218,15 @@ export function register(program: Command): void {
     .description('Migrate the SoftFactory SQLite database to PostgreSQL 17, then verify it (checksums, keys, counts).')
     .argument('<sqlite-file>', 'the SQLite database file')
     .option('--pg-url <url>', 'target PostgreSQL (postgres://user:password@host:port/db); omitted: rehearse locally')
+    .option('--pg-url-env <var>', 'read the target URL from this environment variable (keeps the password out of ps)')
     .option(
       '--schema <mode>',
       'translate: create tables from the SQLite schema; existing: load into app-created tables',
       'translate',
+    )
+    .option(
+      '--replace-existing-rows',
+      'with --schema existing: delete the rows the app already put in the target tables (one transaction), then load',
     )
     .option('--check', 'scan and list every problem without writing anything')
     .option('--verify-only', 'compare an already migrated target with the SQLite file; write nothing')
@@ -197,6 +245,7 @@ export function register(program: Command): void {
         '  sfdeploy migrate app.db --check              list every value that cannot be converted\n' +
         '  sfdeploy migrate app.db --pg-url "$URL"      migrate (resumable; rerunning verifies and changes nothing)\n' +
         '  sfdeploy migrate app.db --pg-url "$URL" --verify-only --json\n' +
+        '  sfdeploy migrate app.db --pg-url-env DATABASE_URL --schema existing --replace-existing-rows\n' +
         'Exit codes: 0 migrated and verified, 1 data problems or verification mismatch, 2 usage or configuration error.',
     )
     .action((file: string, opts: MigrateCliOptions) => runAction(() => migrateCommand(file, opts)));

@@ -431,7 +431,8 @@ export function convertLiteral(type: TargetType, literal: string): string | null
   if (['int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'bool'].includes(type.kind)) {
     const n = Number(literal);
     if (literal.trim() !== '' && Number.isFinite(n)) {
-      raw = Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(literal) : n;
+      // An integer literal beyond 2^53 stays exact; a huge real literal (`-1.7976931348623157e308`) stays a real.
+      raw = /^\s*[+-]?\d+\s*$/.test(literal) && !Number.isSafeInteger(n) ? BigInt(literal.trim()) : n;
       isText = false;
     }
   }
@@ -516,7 +517,8 @@ export function canonicalQuoted(kind: Kind): boolean {
 export function pgCanonicalExpr(kind: Kind, column: string): string {
   switch (kind) {
     case 'bool':
-      return `CASE WHEN ${column} THEN 't' ELSE 'f' END`;
+      // NULL must stay NULL (an empty field, as on the source side): `ELSE 'f'` would render it as false.
+      return `CASE WHEN ${column} THEN 't' WHEN NOT ${column} THEN 'f' END`;
     case 'int2':
     case 'int4':
     case 'int8':

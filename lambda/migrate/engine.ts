@@ -76,8 +76,9 @@ import {
   savedForeignKeys,
   type TableState,
   TargetStateError,
-  tableHasRows,
+  tableRowCounts,
   targetChecksum,
+  truncateTables,
   writeRunState,
   writeTableState,
 } from './target';
@@ -116,6 +117,20 @@ export interface MigrateOptions {
   readonly progress?: ProgressSink;
   /** Read SQLite in a worker thread when a core is spare (default true; false in single-vCPU Lambda). */
   readonly readerThread?: boolean;
+  /**
+   * `existing` mode: target tables that already have rows (the app seeded them at its first start) are emptied, in
+   * the transaction that starts the migration, instead of refusing to load. `check` lists what would be deleted.
+   */
+  readonly replaceExistingRows?: boolean;
+}
+
+/** `users (3 rows), products (1 row)`. */
+function describeCounts(counts: ReadonlyMap<string, number>): string {
+  return [...counts].map(([t, n]) => `${t} (${plural(n, 'row')})`).join(', ');
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** A table as the engine moves it: source shape, target shape, and the per-column conversion plan. */
@@ -217,6 +232,7 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
     run.reader = reader;
     const schemaErrors = report.schemaIssues.some((i) => i.severity === 'error');
     if (options.action === 'check') {
+      if (options.schemaMode === 'existing' && run.client) await forecastExistingRows(run);
       await scanForProblems(run, false);
     } else if (schemaErrors) {
       report.notes.push('Nothing was written: fix the schema problems first.');
@@ -231,6 +247,26 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
     await reader?.stop().catch(() => undefined);
     source.close();
     await client?.end().catch(() => undefined);
+  }
+}
+
+/** `--check --schema existing`: what the migration would do about rows already in the target tables. */
+async function forecastExistingRows(run: Run): Promise<void> {
+  const names = run.schema.tables.map((t) => t.name).filter((n) => run.plans.has(n));
+  const occupied = await tableRowCounts(requireClient(run), names);
+  run.report.existingTargetRows = [...occupied].map(([table, rows]) => ({ table, rows }));
+  if (occupied.size === 0) return;
+  if (run.options.replaceExistingRows) {
+    run.report.notes.push(`--replace-existing-rows would delete ${describeCounts(occupied)} before loading.`);
+  } else {
+    for (const [table, rows] of occupied) {
+      run.report.schemaIssues.push({
+        table,
+        column: null,
+        severity: 'error',
+        message: `target table already has ${plural(rows, 'row')}: the migration refuses to load without --replace-existing-rows`,
+      });
+    }
   }
 }
 
@@ -925,16 +961,28 @@ async function migrate(run: Run, sourceFingerprint: string): Promise<void> {
         names.map((n) => (run.plans.get(n) as TablePlan).target),
       );
     } else {
-      for (const name of names) {
-        if (await tableHasRows(client, name)) {
-          await client.query('ROLLBACK');
-          throw new TargetStateError(
-            `target table ${name} already has rows; --schema existing loads only into empty tables`,
-          );
-        }
+      const occupied = await tableRowCounts(client, names);
+      if (occupied.size > 0 && !options.replaceExistingRows) {
+        await client.query('ROLLBACK');
+        throw new TargetStateError(
+          `target table(s) ${describeCounts(occupied)} already have rows (the app's own, e.g. seeded at its first ` +
+            'start); rerun with --replace-existing-rows to delete them before loading, or empty them first',
+        );
       }
       run.expected = await catalogCounts(client, names);
       await saveAndDropForeignKeys(client, names);
+      if (occupied.size > 0) {
+        // In this transaction, before anything is loaded (and after the foreign keys among these tables are set
+        // aside): either they are all emptied and the run is recorded, or neither happens. Never CASCADE: a table
+        // outside the migration that references them stops it instead of losing its rows.
+        try {
+          await truncateTables(client, [...occupied.keys()]);
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw new TargetStateError(`--replace-existing-rows could not empty the tables: ${(error as Error).message}`);
+        }
+        report.notes.push(`Replaced the rows already in the target: deleted ${describeCounts(occupied)}.`);
+      }
     }
     state = { fingerprint: sourceFingerprint, mode: options.schemaMode, status: 'loading', expected: run.expected };
     await writeRunState(client, state);

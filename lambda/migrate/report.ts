@@ -53,6 +53,8 @@ export interface MigrationReport {
   readonly schemaIssues: SchemaIssue[];
   rejectedRows: number;
   rejectedFile: string | null;
+  /** `--check --schema existing`: the target tables that already have rows, and how many. */
+  existingTargetRows?: { table: string; rows: number }[];
   verification: { rows: VerifyRow[]; ok: boolean } | null;
   /** Set when the run stopped on purpose before the end (the AWS runner's time budget); resume continues. */
   incomplete: boolean;

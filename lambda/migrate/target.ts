@@ -27,6 +27,9 @@ export class TargetStateError extends Error {
 
 export async function connectTarget(config: ClientConfig): Promise<Client> {
   const client = new Client({ ...config, application_name: 'sfdeploy-migrate' });
+  // pg emits 'error' on an idle client whose connection drops (the server shut down, a network failure); with no
+  // listener that would crash the process with a stack trace. The next query on it fails with the error anyway.
+  client.on('error', () => {});
   await client.connect();
   // Wall-clock values travel as text and are read back as text: pin the session's rendering, not the server's.
   await client.query("SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET client_encoding = 'UTF8'");
@@ -270,9 +273,19 @@ export async function savedForeignKeys(client: Client): Promise<{ table: string;
   }));
 }
 
-export async function tableHasRows(client: Client, table: string): Promise<boolean> {
-  const r = await client.query(`SELECT EXISTS (SELECT 1 FROM ${quoteIdent(table)}) AS has`);
-  return r.rows[0]?.has === true;
+/** The number of rows in each of `tables` that has any (one round trip; tables must exist). */
+export async function tableRowCounts(client: Client, tables: readonly string[]): Promise<Map<string, number>> {
+  if (tables.length === 0) return new Map();
+  const sql = tables.map((t, i) => `SELECT ${i} AS i, count(*)::bigint AS n FROM ${quoteIdent(t)}`).join(' UNION ALL ');
+  const r = await client.query<{ i: number; n: string }>(sql);
+  const out = new Map<string, number>();
+  for (const row of r.rows) if (Number(row.n) > 0) out.set(tables[row.i] as string, Number(row.n));
+  return out;
+}
+
+/** Empties tables in one statement (inside the caller's transaction); fails rather than CASCADE to other tables. */
+export async function truncateTables(client: Client, tables: readonly string[]): Promise<void> {
+  if (tables.length > 0) await client.query(`TRUNCATE ${tables.map(quoteIdent).join(', ')}`);
 }
 
 async function constraintExists(client: Client, table: string, name: string): Promise<{ validated: boolean } | null> {
@@ -363,10 +376,17 @@ export async function resetSequence(client: Client, table: string, column: strin
   await client.query(resetSequenceSql(table, column));
 }
 
+/**
+ * `setval(seq, max, true)` (the next value is max + 1) rather than `setval(seq, max + 1, false)`: the latter
+ * overflows when the highest key is already the type's maximum (2147483647 in an integer column), and both are
+ * outside the sequence's bounds when every key is below 1 — then the sequence starts at 1.
+ * https://www.postgresql.org/docs/17/functions-sequence.html
+ */
 function resetSequenceSql(table: string, column: string): string {
   return (
-    `SELECT setval(pg_get_serial_sequence(${quoteLiteral(quoteIdent(table))}, ${quoteLiteral(column)}), ` +
-    `coalesce((SELECT max(${quoteIdent(column)}) FROM ${quoteIdent(table)}), 0) + 1, false)`
+    `SELECT setval(s, greatest(m, 1), m >= 1) FROM (SELECT ` +
+    `pg_get_serial_sequence(${quoteLiteral(quoteIdent(table))}, ${quoteLiteral(column)}) AS s, ` +
+    `coalesce((SELECT max(${quoteIdent(column)}) FROM ${quoteIdent(table)}), 0) AS m) AS highest`
   );
 }
 
