@@ -119,7 +119,8 @@ function checkValue(type: PropertyType, value: Json, path: string, report: (p: s
       return;
     case 'array':
       if (!Array.isArray(value)) report(path, `expected a list, got ${JSON.stringify(value).slice(0, 80)}`);
-      else value.forEach((item, i) => checkValue(type.element as PropertyType, item, `${path}.${i}`, report));
+      else
+        for (const [i, item] of value.entries()) checkValue(type.element as PropertyType, item, `${path}.${i}`, report);
       return;
     case 'map':
       if (!isObject(value)) report(path, 'expected a map');
