@@ -27,6 +27,7 @@ const MONITORING = 'test/lib/monitoring.test.ts';
 const CONFIG = 'test/lib/config.test.ts';
 const DEPLOY_PATH = 'test/lib/deploy-path.test.ts';
 const SMOKE_SPEC = 'test/lambda/smoke/spec.test.ts';
+const PRODUCTION_MODE = 'test/lib/production-mode.test.ts';
 const SMOKE_DEFAULT = 'test/lambda/smoke/default-spec.test.ts';
 const SMOKE_HANDLER = 'test/lambda/smoke/handler.test.ts';
 const SNAPSHOT_HOOK = 'test/lambda/snapshot-hook/snapshot-hook.test.ts';
@@ -110,9 +111,9 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
       text: 'Start fresh Flask server',
       enforcement: [
         cdk(
-          'Fargate task: container web on 8000, FLASK_ENV=production, the app’s start command',
+          'Fargate task: container web on 8000 under gunicorn, ENVIRONMENT/TESTING set explicitly per stage',
           STACKS,
-          'runs container web on 8000 with production settings and DATABASE_URL assembled at start from Secrets Manager',
+          'runs container web on 8000 with the stage’s app mode and DATABASE_URL assembled at start from Secrets Manager',
         ),
         cdk(
           'ECS native blue/green: every release starts new tasks (green) beside the old ones',
@@ -127,9 +128,9 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
       text: 'Verify server is running',
       enforcement: [
         cdk(
-          'target groups health-check GET /health on the container port',
-          STACKS,
-          'health-checks two target groups (blue, green) with GET /health expecting 200',
+          'target groups health-check GET /health on the container port; the container health check calls /ready',
+          PRODUCTION_MODE,
+          'health-checks the container on /ready with X-Forwarded-Proto: https, and the target groups accept the 301 of production mode',
         ),
         ...alarm('healthy-hosts', 'unhealthy-hosts'),
       ],
@@ -141,9 +142,9 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         ...smoke('health'),
         ...BOTH_SHIFTS,
         cdk(
-          'target groups expect 200 from GET /health',
+          'target groups expect 200 from GET /health (or the 301 of production mode)',
           STACKS,
-          'health-checks two target groups (blue, green) with GET /health expecting 200',
+          'health-checks two target groups (blue, green) with GET /health expecting 200 (dev runs the app in test mode)',
         ),
         ...alarm('unhealthy-hosts'),
       ],
@@ -583,7 +584,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         cdk(
           'the app reads DATABASE_URL assembled from the database secret',
           STACKS,
-          'runs container web on 8000 with production settings and DATABASE_URL assembled at start from Secrets Manager',
+          'runs container web on 8000 with the stage’s app mode and DATABASE_URL assembled at start from Secrets Manager',
         ),
         cli('migrate'),
       ],
@@ -1106,9 +1107,9 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
       enforcement: [
         ...alarm('unhealthy-hosts', 'healthy-hosts'),
         cdk(
-          'target-group health checks on every task',
-          STACKS,
-          'health-checks two target groups (blue, green) with GET /health expecting 200',
+          'a container health check on /ready (the database included) and target-group health checks on every task',
+          PRODUCTION_MODE,
+          'health-checks the container on /ready with X-Forwarded-Proto: https, and the target groups accept the 301 of production mode',
         ),
       ],
     },

@@ -162,6 +162,8 @@ export class ServiceStack extends Stack {
       // With a domain, connect to this stage's ALB while naming the domain: no DNS record needed before the gate.
       ...(config.domainName ? { connectTo: this.loadBalancer.alb.loadBalancerDnsName } : {}),
       ...(config.smokeTokenSecretArn ? { tokenSecretArn: config.smokeTokenSecretArn } : {}),
+      // The checks of the mode the task really starts the app in (demo_token accepted only in test mode).
+      appMode: isProductionMode(config.appEnvironment, config.appTesting) ? 'production' : 'test',
       topic: this.alarmTopic.topic,
       topicKey: this.alarmTopic.key,
       timeoutMinutes: config.hookTimeoutMinutes,
