@@ -40,7 +40,7 @@ const CA_BUNDLE = 'rds-ca.pem';
  * The time limits of one migration (one custom resource operation), all in seconds.
  *
  * CloudFormation waits at most `ServiceTimeout` for a custom resource, an integer from 1 to 3600 (the default)
- * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-customresource.html).
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-customresource.html#cfn-cloudformation-customresource-servicetimeout).
  * The CDK provider's waiter is a Step Functions task retried `totalTimeout / queryInterval` times, `queryInterval`
  * apart (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.custom_resources.ProviderProps.html: "The maximum
  * timeout is 1 hour"); each attempt also lasts as long as the worker runs, up to its Lambda timeout (at most 900 s,

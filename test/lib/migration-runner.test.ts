@@ -55,7 +55,7 @@ describe('migration runner (Data stack)', () => {
 
   it('waits no longer than CloudFormation waits for a custom resource (ServiceTimeout ≤ 3600 s), in the worst case', () => {
     // CloudFormation: ServiceTimeout "must be an integer from 1 to 3600"
-    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-customresource.html).
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-customresource.html#cfn-cloudformation-customresource-servicetimeout).
     // The provider's waiter retries the isComplete task MaxAttempts times, IntervalSeconds apart, and each attempt
     // lasts up to the worker's Lambda timeout; the starter runs once before it.
     for (const synth of [withLocalFile, withS3Object]) {

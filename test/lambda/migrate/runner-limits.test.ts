@@ -1,7 +1,7 @@
 /**
  * The runner's limits, against a real PostgreSQL: one migration may not outlive CloudFormation's wait for a custom
  * resource (ServiceTimeout, at most 3600 s:
- * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-customresource.html),
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-customresource.html#cfn-cloudformation-customresource-servicetimeout),
  * and no step may outlive its Lambda invocation (at most 900 s:
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
  */
