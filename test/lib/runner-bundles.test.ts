@@ -13,117 +13,34 @@
  * on the runtime's AWS SDK, so they are not ours to load here.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { resourcesOf, synthApp } from '../helpers/synth';
+import { BundleSet } from '../helpers/lambda-bundle';
+import { synthApp } from '../helpers/synth';
 
 const work = mkdtempSync(join(tmpdir(), 'sf-runner-bundles-'));
 const sqlite = join(work, 'platform.db');
 writeFileSync(sqlite, 'SQLite format 3\0');
 
-interface Bundle {
-  /** A fresh directory holding only this function's asset files (what Lambda unpacks into /var/task). */
-  readonly dir: string;
-  readonly handler: string;
-  readonly environment: Record<string, string>;
-  readonly timeoutSeconds: number;
-}
-
+const set = new BundleSet();
+const bundles = set.bundles;
 let outdir = '';
-const bundles = new Map<string, Bundle>();
 
 before(() => {
   const synth = synthApp({ stage: 'prod', migrationSource: sqlite }, { bundle: true });
   outdir = synth.app.synth().directory;
-  const assets = JSON.parse(readFileSync(join(outdir, 'SoftFactory-Prod-Data.assets.json'), 'utf8')) as {
-    files: Record<string, { source: { path: string } }>;
-  };
-  for (const fn of Object.values(resourcesOf(synth.data, 'AWS::Lambda::Function'))) {
-    const name = fn.Properties['FunctionName'];
-    if (typeof name !== 'string' || !name.startsWith('softfactory-prod-migrate')) continue;
-    const key = (fn.Properties['Code'] as { S3Key: string }).S3Key;
-    const asset = assets.files[key.replace(/\.zip$/, '')];
-    assert.ok(asset, `asset of ${name}`);
-    const dir = mkdtempSync(join(work, `${name}-`));
-    cpSync(join(outdir, asset.source.path), dir, { recursive: true });
-    const variables = ((fn.Properties['Environment'] as { Variables?: Record<string, unknown> } | undefined)
-      ?.Variables ?? {}) as Record<string, unknown>;
-    // Tokens (Ref/GetAtt) become plain strings, and /var/task (LAMBDA_TASK_ROOT) is where the files now are.
-    const environment = Object.fromEntries(
-      Object.entries(variables).map(([k, v]) => [
-        k,
-        typeof v === 'string' ? v.replace('/var/task', dir) : `arn:aws:fake:${k.toLowerCase()}`,
-      ]),
-    );
-    bundles.set(name, {
-      dir,
-      handler: fn.Properties['Handler'] as string,
-      environment,
-      timeoutSeconds: fn.Properties['Timeout'] as number,
-    });
-  }
+  set.add(outdir, synth.stacks.data, (name) => name.startsWith('softfactory-prod-migrate'));
 });
 
 after(() => {
+  set.dispose();
   rmSync(work, { recursive: true, force: true });
   if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
-/** What the child process reports: the handler's answer, or the error it failed with (load or invoke). */
-type Outcome = { phase: 'answer'; value: unknown } | { phase: 'load' | 'invoke'; name: string; message: string };
-
-const HARNESS = `
-const [dir, handler, eventJson, timeoutMs] = process.argv.slice(2);
-const [file, name] = handler.split('.');
-process.chdir(dir);
-const started = Date.now();
-const context = {
-  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-  functionName: 'test',
-  getRemainingTimeInMillis: () => Number(timeoutMs) - (Date.now() - started),
-};
-const say = (o) => { process.stdout.write(JSON.stringify(o)); process.exit(0); };
-let mod;
-try { mod = require(require('node:path').join(dir, file + '.js')); }
-catch (e) { say({ phase: 'load', name: e.name, message: String(e.message).split('\\n')[0] }); }
-if (typeof mod[name] !== 'function') say({ phase: 'load', name: 'NoHandler', message: 'no export ' + name });
-Promise.resolve()
-  .then(() => mod[name](JSON.parse(eventJson), context))
-  .then((value) => say({ phase: 'answer', value: value ?? null }),
-        (e) => say({ phase: 'invoke', name: e.name, message: String(e.message).split('\\n')[0] }));
-`;
-
-function invoke(functionName: string, event: Record<string, unknown>): Outcome {
-  const bundle = bundles.get(functionName);
-  assert.ok(bundle, `bundle ${functionName} (found: ${[...bundles.keys()].join(', ')})`);
-  const harness = join(work, 'harness.cjs');
-  writeFileSync(harness, HARNESS);
-  const stdout = execFileSync(
-    process.execPath,
-    [harness, bundle.dir, bundle.handler, JSON.stringify(event), String(bundle.timeoutSeconds * 1000)],
-    {
-      cwd: bundle.dir,
-      encoding: 'utf8',
-      timeout: 120_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        ...bundle.environment,
-        // Every AWS call goes to a closed port in a region that does not exist.
-        AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
-        AWS_REGION: 'xx-fake-1',
-        AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
-        AWS_SECRET_ACCESS_KEY: 'fake',
-        AWS_MAX_ATTEMPTS: '1',
-        LAMBDA_TASK_ROOT: bundle.dir,
-      },
-    },
-  );
-  return JSON.parse(stdout) as Outcome;
-}
+const invoke = (functionName: string, event: Record<string, unknown>) => set.invoke(functionName, event);
 
 const STACK_ID =
   'arn:aws:cloudformation:xx-fake-1:123456789012:stack/SoftFactory-Prod-Data/5b5f4a60-0000-0000-0000-000000000000';
