@@ -200,6 +200,14 @@ describe('checksums', () => {
   });
 });
 
+describe('default literals', () => {
+  it('keeps a huge real literal a real (it is integral, but no integer literal: BigInt() would throw)', () => {
+    const float8 = { kind: 'float8', sql: 'double precision' } as const;
+    assert.equal(convertLiteral(float8, '-1.7976931348623157e308'), '-1.7976931348623157e+308');
+    assert.equal(convertLiteral({ kind: 'int8', sql: 'bigint' }, '9223372036854775807'), '9223372036854775807');
+  });
+});
+
 describe('report', () => {
   const base = (): MigrationReport => ({
     source: { path: 'app.db', sizeBytes: 2048, tables: 1, rows: 3 },
