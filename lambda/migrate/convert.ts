@@ -12,7 +12,11 @@ export type RawValue = number | bigint | Uint8Array | null;
 
 /** Why a value was refused. An instance, not a thrown error: bad values are data, and rows have many of them. */
 export class ValueProblem {
-  constructor(readonly reason: string) {}
+  constructor(
+    readonly reason: string,
+    /** The reason without the value's particulars, so that reports can count problems of one kind. */
+    readonly summary: string = reason,
+  ) {}
 }
 
 export type Converted = string | null | ValueProblem;
@@ -24,11 +28,15 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Decodes text bytes strictly: invalid UTF-8 and NUL (which PostgreSQL text cannot hold) are problems. */
 export function decodeText(bytes: Uint8Array): string | ValueProblem {
   const nul = bytes.indexOf(0);
-  if (nul !== -1) return new ValueProblem(`contains a NUL byte at byte ${nul}; PostgreSQL text cannot store it`);
+  if (nul !== -1)
+    return new ValueProblem(
+      `contains a NUL byte at byte ${nul}; PostgreSQL text cannot store it`,
+      'contains a NUL byte; PostgreSQL text cannot store it',
+    );
   try {
     return utf8.decode(bytes);
   } catch {
-    return new ValueProblem(`invalid UTF-8 at byte ${firstInvalidUtf8(bytes)}`);
+    return new ValueProblem(`invalid UTF-8 at byte ${firstInvalidUtf8(bytes)}`, 'invalid UTF-8');
   }
 }
 
@@ -146,11 +154,19 @@ function integerConverter(kind: 'int2' | 'int4' | 'int8'): Converter {
   const [lo, hi] = INT_LIMITS[kind];
   const loN = Number(lo);
   const hiN = Number(hi);
-  const outside = (v: string) => new ValueProblem(`${v} is outside the ${INT_NAMES[kind]} range [${lo}, ${hi}]`);
+  const outside = (v: string) =>
+    new ValueProblem(
+      `${v} is outside the ${INT_NAMES[kind]} range [${lo}, ${hi}]`,
+      `outside the ${INT_NAMES[kind]} range [${lo}, ${hi}]`,
+    );
   return (raw, isText) => {
     if (raw === null) return null;
     if (typeof raw === 'number') {
-      if (!Number.isInteger(raw)) return new ValueProblem(`real value ${formatDouble(raw)} in an integer column`);
+      if (!Number.isInteger(raw))
+        return new ValueProblem(
+          `real value ${formatDouble(raw)} in an integer column`,
+          'real value in an integer column',
+        );
       if (raw < loN || raw > hiN) return outside(formatDouble(raw));
       return Number.isSafeInteger(raw) ? String(raw) : BigInt(raw).toString();
     }
@@ -187,7 +203,11 @@ function floatConverter(single: boolean): Converter {
     if (typeof raw === 'number') x = raw;
     else if (typeof raw === 'bigint') {
       x = Number(raw);
-      if (BigInt(x) !== raw) return new ValueProblem(`integer ${raw} has no exact ${name} representation`);
+      if (BigInt(x) !== raw)
+        return new ValueProblem(
+          `integer ${raw} has no exact ${name} representation`,
+          `integer with no exact ${name} representation`,
+        );
     } else if (isText) {
       const text = decodeText(raw);
       if (text instanceof ValueProblem) return text;
@@ -197,7 +217,10 @@ function floatConverter(single: boolean): Converter {
       return new ValueProblem(`binary (BLOB) value in a ${name} column`);
     }
     if (single && !Number.isNaN(x) && Math.fround(x) !== x) {
-      return new ValueProblem(`${formatDouble(x)} has no exact real (float4) representation`);
+      return new ValueProblem(
+        `${formatDouble(x)} has no exact real (float4) representation`,
+        'no exact real (float4) representation',
+      );
     }
     return formatDouble(x);
   };
@@ -211,9 +234,15 @@ function numericConverter(type: TargetType): Converter {
     const fracDigits = frac.replace(/0+$/, '').length;
     const wholeDigits = whole === '0' ? 0 : whole.length;
     if (fracDigits > scale)
-      return new ValueProblem(`${plain} has more than ${scale} decimal places (would be rounded)`);
+      return new ValueProblem(
+        `${plain} has more than ${scale} decimal places (would be rounded)`,
+        `more than ${scale} decimal places (would be rounded)`,
+      );
     if (wholeDigits > precision - scale)
-      return new ValueProblem(`${plain} does not fit numeric(${precision},${scale})`);
+      return new ValueProblem(
+        `${plain} does not fit numeric(${precision},${scale})`,
+        `does not fit numeric(${precision},${scale})`,
+      );
     return null;
   };
   return (raw, isText) => {
@@ -221,7 +250,8 @@ function numericConverter(type: TargetType): Converter {
     let plain: string | null;
     if (typeof raw === 'number') {
       if (!Number.isFinite(raw)) {
-        if (precision !== undefined) return new ValueProblem(`${formatDouble(raw)} does not fit ${type.sql}`);
+        if (precision !== undefined)
+          return new ValueProblem(`${formatDouble(raw)} does not fit ${type.sql}`, `does not fit ${type.sql}`);
         return Number.isNaN(raw) ? 'NaN' : raw > 0 ? 'Infinity' : '-Infinity';
       }
       // Without an exponent, JavaScript's rendering already is numeric's output form (plainDecimal would return it
@@ -254,7 +284,10 @@ function textConverter(maxLength: number | undefined): Converter {
     if (maxLength !== undefined && text.length > maxLength) {
       const chars = codePointLength(text);
       if (chars > maxLength) {
-        return new ValueProblem(`${chars} characters exceed varchar(${maxLength}) (would be truncated)`);
+        return new ValueProblem(
+          `${chars} characters exceed varchar(${maxLength}) (would be truncated)`,
+          `longer than varchar(${maxLength}) (would be truncated)`,
+        );
       }
     }
     return text;
@@ -296,7 +329,10 @@ export function parseDateTime(
   if (rest !== '') {
     return /^\s*(Z|[+-]\d{2}(:?\d{2})?)$/i.test(rest)
       ? new ValueProblem('has a UTC offset, but the column holds naive wall-clock times (refusing to shift it)')
-      : new ValueProblem(`not a ${what === 'date' ? 'date' : 'datetime'} (unexpected "${rest.slice(0, 20)}")`);
+      : new ValueProblem(
+          `not a ${what === 'date' ? 'date' : 'datetime'} (unexpected "${rest.slice(0, 20)}")`,
+          `not a ${what === 'date' ? 'date' : 'datetime'} (unexpected text after it)`,
+        );
   }
   if (what === 'date' && hs !== undefined) return new ValueProblem('has a time of day, which a date column would drop');
   const y = Number(ys);
@@ -322,6 +358,7 @@ function dateTimeConverter(kind: 'timestamp' | 'timestamptz' | 'date', precision
     if (typeof raw === 'number' || typeof raw === 'bigint') {
       return new ValueProblem(
         `number ${typeof raw === 'number' ? formatDouble(raw) : raw} in a ${what} column (an epoch? its time zone is unknown; refusing to guess)`,
+        `number in a ${what} column (an epoch? its time zone is unknown; refusing to guess)`,
       );
     }
     if (!isText) return new ValueProblem(`binary (BLOB) value in a ${what} column`);
@@ -355,7 +392,8 @@ function jsonConverter(binary: boolean): Converter {
   return (raw, isText) => {
     if (raw === null) return null;
     if (typeof raw === 'number') {
-      if (!Number.isFinite(raw)) return new ValueProblem(`${raw} is not representable in JSON`);
+      if (!Number.isFinite(raw))
+        return new ValueProblem(`${raw} is not representable in JSON`, 'not representable in JSON');
       return formatDouble(raw);
     }
     if (typeof raw === 'bigint') return raw.toString();
@@ -364,7 +402,10 @@ function jsonConverter(binary: boolean): Converter {
     try {
       JSON.parse(text);
     } catch (error) {
-      return new ValueProblem(`invalid JSON (${(error as Error).message.slice(0, 80)})${isText ? '' : ' in a BLOB'}`);
+      return new ValueProblem(
+        `invalid JSON (${(error as Error).message.slice(0, 80)})${isText ? '' : ' in a BLOB'}`,
+        `invalid JSON${isText ? '' : ' in a BLOB'}`,
+      );
     }
     if (binary && /(^|[^\\])(\\\\)*\\u0000/.test(text)) {
       return new ValueProblem('JSON contains \\u0000, which jsonb cannot store');

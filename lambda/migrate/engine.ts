@@ -36,6 +36,9 @@ import {
   MAX_PROBLEMS_KEPT,
   type MigrationReport,
   type Problem,
+  type ProblemGroup,
+  plural,
+  type SkipRowForecast,
   type TableReport,
   type VerifyRow,
 } from './report';
@@ -129,10 +132,6 @@ function describeCounts(counts: ReadonlyMap<string, number>): string {
   return [...counts].map(([t, n]) => `${t} (${plural(n, 'row')})`).join(', ');
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
 /** A table as the engine moves it: source shape, target shape, and the per-column conversion plan. */
 interface TablePlan {
   readonly source: SourceTable;
@@ -176,6 +175,8 @@ interface Run {
   /** Target checksums computed right after a table's load, on the background connection. */
   targetSums: Map<string, { rows: number; state: ChecksumState }>;
   rejectedFd: number | null;
+  /** Problems counted by table, column and summary reason (all of them, kept or not). */
+  summary: Map<string, ProblemGroup>;
 }
 
 export async function runMigration(options: MigrateOptions): Promise<MigrationReport> {
@@ -227,13 +228,15 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
       targetSums: new Map(),
       reader: null,
       rejectedFd: null,
+      summary: new Map(),
     };
     await plan(run, counts);
     run.reader = reader;
     const schemaErrors = report.schemaIssues.some((i) => i.severity === 'error');
     if (options.action === 'check') {
       if (options.schemaMode === 'existing' && run.client) await forecastExistingRows(run);
-      await scanForProblems(run, false);
+      // The cascade a skip-row run would apply is forecast, not listed as problems (they are consequences).
+      report.skipRowForecast = skipRowForecast(run, await scanForProblems(run, true, false));
     } else if (schemaErrors) {
       report.notes.push('Nothing was written: fix the schema problems first.');
     } else if (options.action === 'verify-only') {
@@ -241,6 +244,7 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
     } else {
       await migrate(run, fingerprint(source, schema, counts));
     }
+    report.problemSummary = [...run.summary.values()].sort((a, b) => b.rows - a.rows);
     report.seconds = (Date.now() - started) / 1000;
     return finalizeVerdict(report);
   } finally {
@@ -248,6 +252,31 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
     source.close();
     await client?.end().catch(() => undefined);
   }
+}
+
+/**
+ * What `--on-error skip-row` would leave out, per table and reason: rows with bad values, orphans, and — through
+ * the foreign keys, transitively — every row that references a rejected one.
+ */
+function skipRowForecast(run: Run, rejected: RejectedRows): SkipRowForecast[] {
+  const out: SkipRowForecast[] = [];
+  for (const name of run.order) {
+    const rows = rejected.get(name);
+    if (!rows || rows.size === 0) continue;
+    const reasons = new Map<string, number>();
+    for (const why of rows.values()) {
+      const first = why[0] ?? 'rejected';
+      reasons.set(first, (reasons.get(first) ?? 0) + 1);
+    }
+    const t = run.report.tables.find((x) => x.table === name);
+    if (t) t.rejectedRows = rows.size;
+    out.push({
+      table: name,
+      rows: rows.size,
+      reasons: [...reasons].map(([reason, n]) => ({ reason, rows: n })).sort((a, b) => b.rows - a.rows),
+    });
+  }
+  return out;
 }
 
 /** `--check --schema existing`: what the migration would do about rows already in the target tables. */
@@ -397,7 +426,11 @@ async function plan(run: Run, counts: Map<string, number>): Promise<void> {
 
 /** Renders how to find a row in the SQLite file. */
 function rowKeyLabel(table: SourceTable, layout: RowLayout, row: readonly RawValue[]): string {
-  if (layout.keyIsRowid) return `${table.rowidAlias ?? 'rowid'}=${String(row[layout.maskCount])}`;
+  // A rowid table with a composite (or non-INTEGER) primary key is named by its key columns, which is how the
+  // operator finds the row; only a table without a declared key is named by its rowid.
+  if (layout.keyIsRowid && (table.rowidAlias !== null || table.primaryKey.length === 0)) {
+    return `${table.rowidAlias ?? 'rowid'}=${String(row[layout.maskCount])}`;
+  }
   const parts = table.primaryKey.map((name) => {
     const i = table.columns.findIndex((c) => c.name === name);
     return `${name}=${excerpt(row[layout.firstColumn + i] ?? null, isText(row, i), 40)}`;
@@ -418,9 +451,13 @@ function isText(row: readonly RawValue[], i: number): boolean {
   return false;
 }
 
-function addProblem(run: Run, problem: Problem): void {
+function addProblem(run: Run, problem: Problem, summary: string = problem.reason): void {
   if (run.report.problems.length < MAX_PROBLEMS_KEPT) run.report.problems.push(problem);
   else run.report.problemsOmitted++;
+  const id = `${problem.table}\u0000${problem.column ?? ''}\u0000${summary}`;
+  const group = run.summary.get(id);
+  if (group) group.rows++;
+  else run.summary.set(id, { table: problem.table, column: problem.column, reason: summary, rows: 1 });
 }
 
 interface PumpResult {
@@ -492,13 +529,17 @@ async function convertRow(
       if (bad === null) bad = [];
       bad.push(`${column}: ${v.reason}`);
       if (opts.reportProblems) {
-        addProblem(run, {
-          table: table.name,
-          rowKey: rowKeyLabel(table, layout, row),
-          column,
-          value: excerpt(raw, isText(row, si)),
-          reason: v.reason,
-        });
+        addProblem(
+          run,
+          {
+            table: table.name,
+            rowKey: rowKeyLabel(table, layout, row),
+            column,
+            value: excerpt(raw, isText(row, si)),
+            reason: v.reason,
+          },
+          v.summary,
+        );
       }
       values[i] = null;
     } else {
@@ -508,7 +549,8 @@ async function convertRow(
   if (!bad) return true;
   result.badRows++;
   if (opts.badKeys) {
-    opts.badKeys.set(rowKey(table, layout, row), bad);
+    const columnsOf = bad.map((b) => b.slice(0, b.indexOf(': ')));
+    opts.badKeys.set(rowKey(table, layout, row), [`bad value in ${[...new Set(columnsOf)].join(', ')}`]);
     writeRejected(run, planned, row, rowKeyLabel(table, layout, row), bad);
   }
   if (opts.abortOnProblem && opts.copy) {
@@ -788,9 +830,11 @@ function orphansOf(run: Run, planned: TablePlan, fk: SourceForeignKey, rejected:
       })
       .join(', ');
     const reason = `orphan foreign key: no ${fk.refTable} row with ${fk.refColumns.join(', ')} = ${value}`;
-    addProblem(run, { table: table.name, rowKey: label, column: fk.columns.join(', '), value, reason });
+    const summary = `orphan foreign key: no such ${fk.refTable} row`;
+    addProblem(run, { table: table.name, rowKey: label, column: fk.columns.join(', '), value, reason }, summary);
     found++;
-    if (rejected && addRejected(rejected, table.name, rowKey(table, planned.layout, row), reason)) {
+    const key = rowKey(table, planned.layout, row);
+    if (rejected && addRejected(rejected, table.name, key, `${summary} (${fk.columns.join(', ')})`)) {
       writeRejected(run, planned, row, label, [`${fk.columns.join(', ')}: ${reason}`]);
     }
   }
@@ -816,7 +860,7 @@ function addRejected(rejected: RejectedRows, table: string, key: string, reason:
  * Skip-row: rows that reference a rejected row must go too (their key would dangle), transitively. Runs SQLite
  * queries per foreign key until nothing new is rejected.
  */
-function cascadeRejections(run: Run, rejected: RejectedRows): void {
+function cascadeRejections(run: Run, rejected: RejectedRows, reportProblems: boolean): void {
   for (let changed = true; changed; ) {
     changed = false;
     for (const name of run.order) {
@@ -855,13 +899,15 @@ function cascadeRejections(run: Run, rejected: RejectedRows): void {
                   return excerpt(row[planned.layout.firstColumn + i] ?? null, isText(row, i), 40);
                 })
                 .join(', ');
-              addProblem(run, {
-                table: planned.source.name,
-                rowKey: label,
-                column: fk.columns.join(', '),
-                value,
-                reason,
-              });
+              if (reportProblems) {
+                addProblem(run, {
+                  table: planned.source.name,
+                  rowKey: label,
+                  column: fk.columns.join(', '),
+                  value,
+                  reason,
+                });
+              }
               writeRejected(run, planned, row, label, [`${fk.columns.join(', ')}: ${reason}`]);
             }
           }
@@ -872,7 +918,7 @@ function cascadeRejections(run: Run, rejected: RejectedRows): void {
 }
 
 /** `--check`, and skip-row's first pass: convert every value of every table, then look for orphan keys. */
-async function scanForProblems(run: Run, collect: boolean): Promise<RejectedRows> {
+async function scanForProblems(run: Run, collect: boolean, cascadeProblems = true): Promise<RejectedRows> {
   const rejected: RejectedRows = new Map();
   for (const name of run.order) {
     const planned = run.plans.get(name) as TablePlan;
@@ -892,7 +938,10 @@ async function scanForProblems(run: Run, collect: boolean): Promise<RejectedRows
     });
     if (collect) rejected.set(name, badKeys);
     const problems = run.report.problems.length + run.report.problemsOmitted - before;
-    run.progress.tableEnd(name, problems > 0 ? `${problems} problem(s)` : 'ok');
+    run.progress.tableEnd(
+      name,
+      `${plural(r.rows + r.badRows, 'row')}, ${problems > 0 ? plural(problems, 'problem') : 'ok'}`,
+    );
     run.report.tables.push({
       table: name,
       sourceRows: planned.totalRows,
@@ -909,7 +958,7 @@ async function scanForProblems(run: Run, collect: boolean): Promise<RejectedRows
       t.problems = run.report.problems.filter((p) => p.table === t.table).length;
     }
   }
-  if (collect) cascadeRejections(run, rejected);
+  if (collect) cascadeRejections(run, rejected, cascadeProblems);
   return rejected;
 }
 
@@ -1058,7 +1107,11 @@ async function migrate(run: Run, sourceFingerprint: string): Promise<void> {
       if (outcome.status === 'failed' && options.onError === 'fail') writing = false;
       if (outcome.status === 'partial') report.incomplete = true;
       if (outcome.status === 'loaded') finisher.tableLoaded(name, options.verify !== false);
-      run.progress.tableEnd(name, row.status);
+      run.progress.tableEnd(
+        name,
+        `${plural(row.loadedRows, 'row')} ${row.status === 'loaded' ? 'loaded' : `(${row.status})`}` +
+          (row.rejectedRows > 0 ? `, ${row.rejectedRows} rejected` : ''),
+      );
     }
     if (!writing && options.onError === 'fail') {
       // Loading stopped anyway: list orphan keys too, so that one run shows every problem.
@@ -1361,6 +1414,7 @@ async function verify(run: Run, states: Map<string, TableState>): Promise<void> 
     const planned = run.plans.get(name) as TablePlan;
     run.progress.tableStart(name, planned.totalRows, 'verify');
     let sourceState = run.loadedChecksums.get(name);
+    const precomputedSource = sourceState !== undefined;
     if (!sourceState) {
       const rejectedKeys = states.get(name)?.rejectedKeys ?? [];
       const checksum = new RowChecksum(planned.kinds);
@@ -1409,7 +1463,13 @@ async function verify(run: Run, states: Map<string, TableState>): Promise<void> 
         have.constraints === want.constraints &&
         fk === 0,
     });
-    run.progress.tableEnd(name, rows[rows.length - 1]?.ok ? 'ok' : 'MISMATCH');
+    // Checksums computed during the load (source side while streaming, target side on the background connection)
+    // are only compared here: saying so keeps the phase's time (and rate) from being read as the verification's.
+    run.progress.tableEnd(
+      name,
+      `${plural(sourceState.rows, 'row')}, ${rows[rows.length - 1]?.ok ? 'ok' : 'MISMATCH'}` +
+        (precomputedSource && precomputed ? ' (checksums computed during the load)' : ''),
+    );
   }
   run.report.verification = { rows, ok: rows.every((r) => r.ok) };
 }

@@ -14,6 +14,21 @@ export interface Problem {
   readonly reason: string;
 }
 
+/** Problems of one kind: a table, a column and the reason without the value's particulars. */
+export interface ProblemGroup {
+  readonly table: string;
+  readonly column: string | null;
+  readonly reason: string;
+  rows: number;
+}
+
+/** `--check`: the rows a `--on-error skip-row` run would reject in one table, by reason. */
+export interface SkipRowForecast {
+  readonly table: string;
+  readonly rows: number;
+  readonly reasons: readonly { readonly reason: string; readonly rows: number }[];
+}
+
 export type TableStatus = 'loaded' | 'already-loaded' | 'partial' | 'failed' | 'checked' | 'not-loaded';
 
 export interface TableReport {
@@ -50,6 +65,10 @@ export interface MigrationReport {
   readonly problems: Problem[];
   /** Problems beyond the ones kept in `problems` (a pathological file is not allowed to exhaust memory). */
   problemsOmitted: number;
+  /** Every problem (kept or omitted) counted by table, column and reason, most frequent first. */
+  problemSummary?: ProblemGroup[];
+  /** `--check`: what `--on-error skip-row` would reject, including rows referencing rejected rows. */
+  skipRowForecast?: SkipRowForecast[];
   readonly schemaIssues: SchemaIssue[];
   rejectedRows: number;
   rejectedFile: string | null;
@@ -64,6 +83,14 @@ export interface MigrationReport {
 }
 
 export const MAX_PROBLEMS_KEPT = 10_000;
+
+/** How many individual problems the human-readable report lists after the summary (JSON keeps them all). */
+export const PROBLEMS_SHOWN = 50;
+
+/** `1 row`, `2 rows`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
 
 export function problemTotal(report: MigrationReport): number {
   return report.problems.length + report.problemsOmitted;
@@ -104,7 +131,7 @@ export function renderReport(
   const { source, target } = report;
   out.push(
     style.bold(`sfdeploy migrate — ${report.action}`) +
-      `\nsource: ${source.path} (${formatBytes(source.sizeBytes)}, ${source.tables} tables, ${source.rows} rows)` +
+      `\nsource: ${source.path} (${formatBytes(source.sizeBytes)}, ${plural(source.tables, 'table')}, ${plural(source.rows, 'row')})` +
       `\ntarget: ${target.description} (schema ${target.mode}${target.rehearsal ? ', rehearsal' : ''})`,
   );
   const errors = report.schemaIssues.filter((i) => i.severity === 'error');
@@ -146,18 +173,40 @@ export function renderReport(
   }
   const total = problemTotal(report);
   if (total > 0) {
+    // By table, column and reason first (thousands of rows usually share a handful of reasons), then the first rows.
+    const groups = report.problemSummary ?? summarise(report.problems);
+    const shown = report.problems.slice(0, PROBLEMS_SHOWN);
+    const more = total - shown.length;
     out.push(
-      style.red(`${total} problem${total === 1 ? '' : 's'}`) +
+      style.red(plural(total, 'problem')) +
         '\n' +
         table(
+          ['table', 'column', 'reason', 'rows'],
+          groups.map((g) => [g.table, g.column ?? '', g.reason, String(g.rows)]),
+        ),
+      `${shown.length === total ? 'Every problem' : `The first ${shown.length}`}\n` +
+        table(
           ['table', 'row', 'column', 'value', 'reason'],
-          report.problems.map((p) => [p.table, p.rowKey, p.column ?? '', p.value, p.reason]),
+          shown.map((p) => [p.table, p.rowKey, p.column ?? '', p.value, p.reason]),
         ) +
-        (report.problemsOmitted > 0 ? `\n… and ${report.problemsOmitted} more (not kept)` : ''),
+        (more > 0
+          ? `\n… and ${more} more (${report.problemsOmitted > 0 ? `--json lists the first ${MAX_PROBLEMS_KEPT}` : 'all in --json'})`
+          : ''),
+    );
+  }
+  if (report.skipRowForecast && report.skipRowForecast.length > 0) {
+    const rows = report.skipRowForecast.reduce((n, f) => n + f.rows, 0);
+    out.push(
+      style.yellow(`--on-error skip-row would reject ${plural(rows, 'row')}`) +
+        ' (rows with bad values or orphan keys, and every row that references a rejected one)\n' +
+        table(
+          ['table', 'rows', 'reason'],
+          report.skipRowForecast.flatMap((f) => f.reasons.map((r) => [f.table, String(r.rows), r.reason])),
+        ),
     );
   }
   if (report.rejectedFile) {
-    out.push(`${report.rejectedRows} rejected row(s) written to ${report.rejectedFile}`);
+    out.push(`${plural(report.rejectedRows, 'rejected row')} written to ${report.rejectedFile}`);
   }
   if (report.verification) {
     out.push(
@@ -202,21 +251,33 @@ function verdictText(report: MigrationReport): string {
   if (report.action === 'verify-only') return 'target matches source';
   const rows = report.tables.reduce((n, t) => n + t.loadedRows, 0);
   const verified = report.verification ? ', verified' : '';
-  const rejected = report.rejectedRows > 0 ? `, ${report.rejectedRows} row(s) rejected` : '';
-  return `${rows} rows migrated${rejected}${verified}`;
+  const rejected = report.rejectedRows > 0 ? `, ${plural(report.rejectedRows, 'row')} rejected` : '';
+  return `${plural(rows, 'row')} migrated${rejected}${verified}`;
 }
 
 function failureText(report: MigrationReport): string {
   const reasons: string[] = [];
   const total = problemTotal(report);
-  if (total > 0) reasons.push(`${total} problem(s) in the data`);
+  if (total > 0) reasons.push(`${plural(total, 'problem')} in the data`);
   const errors = report.schemaIssues.filter((i) => i.severity === 'error').length;
-  if (errors > 0) reasons.push(`${errors} schema problem(s)`);
+  if (errors > 0) reasons.push(`${plural(errors, 'schema problem')}`);
   if (report.verification && !report.verification.ok) reasons.push('verification mismatch');
   if (report.incomplete) reasons.push('stopped before the end (resume to continue)');
   const failed = report.tables.filter((t) => t.status === 'failed').map((t) => t.table);
   if (failed.length > 0) reasons.push(`not loaded: ${failed.slice(0, 5).join(', ')}${failed.length > 5 ? ', …' : ''}`);
   return reasons.join('; ') || 'see above';
+}
+
+/** Problems counted by table, column and reason (for reports built without the engine's running count). */
+export function summarise(problems: readonly Problem[]): ProblemGroup[] {
+  const groups = new Map<string, ProblemGroup>();
+  for (const p of problems) {
+    const id = `${p.table}\u0000${p.column ?? ''}\u0000${p.reason}`;
+    const g = groups.get(id);
+    if (g) g.rows++;
+    else groups.set(id, { table: p.table, column: p.column, reason: p.reason, rows: 1 });
+  }
+  return [...groups.values()].sort((a, b) => b.rows - a.rows);
 }
 
 export function formatBytes(n: number): string {

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Database } from 'node-sqlite3-wasm';
+import { progressFor } from '../../bin/commands/migrate';
 import { freePort } from '../../lambda/migrate/embedded-pg';
 import type { MigrationReport } from '../../lambda/migrate/report';
 import { generateFixture } from '../lambda/migrate/fixture';
@@ -119,7 +120,7 @@ describe('sfdeploy migrate: reports', () => {
     const r = await sfdeploy(good);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stderr, /rehearsing into a temporary PostgreSQL 17/);
-    assert.match(r.stderr, /load users: 30 rows, loaded/, 'plain progress lines when not on a terminal');
+    assert.match(r.stderr, /load users: 30 rows loaded/, 'plain progress lines when not on a terminal');
     assert.match(r.stdout, /Verification/);
     assert.match(r.stdout, /OK — \d+ rows migrated, verified/);
   });
@@ -140,7 +141,7 @@ describe('sfdeploy migrate: exit codes of failing runs (a CI gate must not pass 
   it('a rehearsal that finds bad data exits 1', async () => {
     const r = await sfdeploy(bad);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /FAILED — \d+ problem\(s\) in the data/);
+    assert.match(r.stdout, /FAILED — \d+ problems in the data/);
   });
 
   it('a rehearsal with --json exits 1 and says "ok": false', async () => {
@@ -152,7 +153,7 @@ describe('sfdeploy migrate: exit codes of failing runs (a CI gate must not pass 
   it('a skip-row rehearsal that rejects rows exits 1', async () => {
     const r = await sfdeploy(bad, '--on-error', 'skip-row', '--rejected-file', join(scratch.dir, 'rejected.jsonl'));
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /rejected row\(s\) written to/);
+    assert.match(r.stdout, /^19 rejected rows written to /m);
   });
 
   it('a nullable BOOLEAN column with NULLs migrates and verifies (exit 0)', async () => {
@@ -308,5 +309,41 @@ describe('sfdeploy migrate --schema existing after the app has seeded its tables
       `SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' AND convalidated`,
     );
     assert.equal(fks[0]?.n, '2', "the app's foreign keys are back and validated");
+  });
+});
+
+describe('sfdeploy migrate: progress lines', () => {
+  const capture = (tty: boolean) => {
+    let text = '';
+    const stream = {
+      isTTY: tty,
+      write: (chunk: string) => {
+        text += chunk;
+        return true;
+      },
+    } as unknown as NodeJS.WriteStream;
+    return { stream, text: () => text };
+  };
+
+  it('give the counts the report gives (loaded and rejected rows, not the source count)', () => {
+    const out = capture(false);
+    const progress = progressFor(out.stream, false);
+    progress.tableStart('users', 100, 'load');
+    progress.rows('users', 100);
+    progress.tableEnd('users', '98 rows loaded, 2 rejected');
+    assert.match(out.text(), /^load users: 98 rows loaded, 2 rejected \(\d+\.\d\d s\)\n$/);
+  });
+
+  it('show no rate for a verification that read no rows (its checksums were computed during the load)', () => {
+    const out = capture(true);
+    const progress = progressFor(out.stream, false);
+    progress.tableStart('users', 5_000_000, 'verify');
+    progress.tableEnd('users', '5000000 rows, ok (checksums computed during the load)');
+    assert.doesNotMatch(out.text(), /rows\/s/);
+    const load = capture(true);
+    const loading = progressFor(load.stream, false);
+    loading.tableStart('users', 10, 'load');
+    loading.rows('users', 10);
+    assert.match(load.text(), /10\/10 \d+ rows\/s/);
   });
 });

@@ -453,3 +453,66 @@ describe('--schema existing', () => {
     assert.deepEqual(fks, [{ convalidated: true }]);
   });
 });
+
+describe('--check forecasts what --on-error skip-row rejects', () => {
+  let file: string;
+  before(() => {
+    file = join(scratch.dir, 'cascade.db');
+    const db = new Database(file);
+    db.exec(
+      `PRAGMA foreign_keys = OFF;
+       CREATE TABLE users (id INTEGER NOT NULL, email VARCHAR(20) NOT NULL, PRIMARY KEY (id));
+       CREATE TABLE projects (id INTEGER NOT NULL, owner_id INTEGER NOT NULL, PRIMARY KEY (id),
+         FOREIGN KEY (owner_id) REFERENCES users (id));
+       CREATE TABLE comments (id INTEGER NOT NULL, project_id INTEGER NOT NULL, PRIMARY KEY (id),
+         FOREIGN KEY (project_id) REFERENCES projects (id));
+       CREATE TABLE memberships (user_id INTEGER NOT NULL, project_id INTEGER NOT NULL, level INTEGER,
+         PRIMARY KEY (user_id, project_id));
+       INSERT INTO users VALUES (1, 'ok@x.example'), (2, 'this address is far too long'), (3, 'ok3@x.example');
+       INSERT INTO projects VALUES (10, 1), (20, 2), (21, 2), (30, 99);
+       INSERT INTO comments VALUES (100, 10), (200, 20), (201, 20), (210, 21), (300, 30);
+       INSERT INTO memberships VALUES (1, 10, 1), (3, 10, 'admin');`,
+    );
+    db.close();
+  });
+
+  it('per table and reason, including the children of rejected parents, and matches the skip-row run', async () => {
+    const check = await runMigration(options(file, null, { action: 'check' }));
+    assert.equal(check.ok, false);
+    // The problems themselves: one bad value, one orphan, one bad value in a composite-key table.
+    assert.deepEqual(
+      check.problems.map((p) => `${p.table} ${p.rowKey} ${p.column}`),
+      ['users id=2 email', 'memberships (user_id=3, project_id=10) level', 'projects id=30 owner_id'],
+    );
+    const forecast = Object.fromEntries((check.skipRowForecast ?? []).map((f) => [f.table, f]));
+    assert.deepEqual(forecast['users']?.reasons, [{ reason: 'bad value in email', rows: 1 }]);
+    assert.deepEqual(forecast['projects']?.reasons, [
+      { reason: 'references rejected users row (owner_id)', rows: 2 },
+      { reason: 'orphan foreign key: no such users row (owner_id)', rows: 1 },
+    ]);
+    assert.deepEqual(forecast['comments']?.reasons, [
+      { reason: 'references rejected projects row (project_id)', rows: 4 },
+    ]);
+    assert.equal(forecast['memberships']?.rows, 1);
+
+    const url = await pg.freshDatabase();
+    const skip = await runMigration(
+      options(file, url, { onError: 'skip-row', rejectedFile: join(scratch.dir, 'cascade.rejected.jsonl') }),
+    );
+    const rejected = Object.fromEntries(skip.tables.map((t) => [t.table, t.rejectedRows]));
+    for (const f of check.skipRowForecast ?? []) assert.equal(rejected[f.table], f.rows, f.table);
+    assert.equal(
+      skip.rejectedRows,
+      (check.skipRowForecast ?? []).reduce((n, f) => n + f.rows, 0),
+    );
+    // The summary counts by table, column and reason without the values' particulars.
+    assert.deepEqual(
+      check.problemSummary?.map((g) => [g.table, g.column, g.reason, g.rows]),
+      [
+        ['users', 'email', 'longer than varchar(20) (would be truncated)', 1],
+        ['memberships', 'level', 'text that is not an integer in an integer column', 1],
+        ['projects', 'owner_id', 'orphan foreign key: no such users row', 1],
+      ],
+    );
+  });
+});

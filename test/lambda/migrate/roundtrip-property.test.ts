@@ -17,7 +17,7 @@ after(async () => {
 });
 
 const seed = Number(process.env['SFDEPLOY_FUZZ_SEED'] ?? 20261202);
-const numRuns = Number(process.env['SFDEPLOY_FUZZ_RUNS'] ?? 24);
+const numRuns = Number(process.env['SFDEPLOY_FUZZ_RUNS'] ?? 20);
 
 describe('SQLite → PostgreSQL round trip, judged by an independent oracle', () => {
   it(`oracle equal ⇔ verification ok, after migrating and after mutating the target (seed ${seed}, ${numRuns} cases)`, async () => {

@@ -591,6 +591,7 @@ function decimalKey(text: string): string | null {
 }
 
 const asNumber = (text: string): number => Number(text);
+const NUMBER_TEXT = /^(-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|-?Infinity|NaN)$/;
 
 /** One value pair, by type: null when equal, else why not. */
 export function compareValue(kind: ValueKind, src: SQLiteValue, pg: string | null): string | null {
@@ -632,7 +633,8 @@ export function compareValue(kind: ValueKind, src: SQLiteValue, pg: string | nul
         if (Number.isInteger(src) && Math.abs(src) < 2 ** 53 && !Object.is(src, -0)) {
           return pg === String(src) ? null : bad('texts differ');
         }
-        return /^-?(\d|Infinity)/.test(pg) && Object.is(asNumber(pg), src) ? null : bad('texts differ');
+        // Any spelling of the very same double, but nothing more (Number() would also accept "1.5 ").
+        return NUMBER_TEXT.test(pg) && Object.is(asNumber(pg), src) ? null : bad('texts differ');
       }
       return Buffer.from(src).toString('utf8') === pg ? null : bad('texts differ');
     case 'date':
@@ -655,7 +657,8 @@ export function compareValue(kind: ValueKind, src: SQLiteValue, pg: string | nul
       if (typeof src === 'number') {
         try {
           const parsed: unknown = JSON.parse(pg);
-          return typeof parsed === 'number' && (parsed === src || Object.is(parsed, src))
+          // json keeps its text: a number, spelled without surrounding whitespace.
+          return NUMBER_TEXT.test(pg) && typeof parsed === 'number' && (parsed === src || Object.is(parsed, src))
             ? null
             : bad('json numbers differ');
         } catch {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checksumDigest, pgChecksumSql, RowChecksum } from '../../../lambda/migrate/checksum';
 import { convertLiteral } from '../../../lambda/migrate/convert';
-import { finalizeVerdict, type MigrationReport, renderReport } from '../../../lambda/migrate/report';
+import { finalizeVerdict, type MigrationReport, renderReport, type TableReport } from '../../../lambda/migrate/report';
 import {
   affinity,
   createTableSql,
@@ -200,6 +200,14 @@ describe('checksums', () => {
   });
 });
 
+describe('default literals', () => {
+  it('keeps a huge real literal a real (it is integral, but no integer literal: BigInt() would throw)', () => {
+    const float8 = { kind: 'float8', sql: 'double precision' } as const;
+    assert.equal(convertLiteral(float8, '-1.7976931348623157e308'), '-1.7976931348623157e+308');
+    assert.equal(convertLiteral({ kind: 'int8', sql: 'bigint' }, '9223372036854775807'), '9223372036854775807');
+  });
+});
+
 describe('report', () => {
   const base = (): MigrationReport => ({
     source: { path: 'app.db', sizeBytes: 2048, tables: 1, rows: 3 },
@@ -225,7 +233,7 @@ describe('report', () => {
     assert.equal(report.ok, false);
     const text = renderReport(report, (h, rows) => [h.join('|'), ...rows.map((r) => r.join('|'))].join('\n'));
     assert.match(text, /users\|id=3\|email\|x\|too long/);
-    assert.match(text, /1 rejected row\(s\) written to app.db.rejected.jsonl/);
+    assert.match(text, /^1 rejected row written to app.db.rejected.jsonl$/m);
     assert.match(text, /FAILED/);
   });
   it('passes a clean run', () => {
@@ -233,5 +241,42 @@ describe('report', () => {
     report.problems.length = 0;
     report.rejectedRows = 0;
     assert.equal(finalizeVerdict(report).ok, true);
+  });
+  const plainTable = (h: readonly string[], rows: readonly (readonly string[])[]) =>
+    [h.join('|'), ...rows.map((r) => r.join('|'))].join('\n');
+  it('says "1 row" and "1 table", and names a rehearsal once', () => {
+    const report = base();
+    report.problems.length = 0;
+    report.rejectedRows = 0;
+    report.rejectedFile = null;
+    Object.assign(report.source, { tables: 1, rows: 1 });
+    Object.assign(report.target, { description: 'temporary embedded PostgreSQL 17' });
+    report.tables[0] = { ...(report.tables[0] as TableReport), loadedRows: 1, rejectedRows: 0, problems: 0 };
+    const text = renderReport(finalizeVerdict(report), plainTable);
+    assert.match(text, /\(2\.0 KiB, 1 table, 1 row\)/);
+    assert.match(text, /OK — 1 row migrated in/);
+    assert.equal(text.match(/rehearsal/g)?.length, 1, text);
+  });
+  it('summarises thousands of problems by table, column and reason before listing the first ones', () => {
+    const report = base();
+    report.problems.length = 0;
+    for (let i = 0; i < 3000; i++) {
+      report.problems.push({
+        table: 'users',
+        rowKey: `id=${i}`,
+        column: 'age',
+        value: `x${i}`,
+        reason: 'not an integer',
+      });
+    }
+    report.problems.push({ table: 'users', rowKey: 'id=9', column: 'email', value: 'y', reason: 'too long' });
+    report.problemsOmitted = 0;
+    const text = renderReport(finalizeVerdict(report), plainTable);
+    const summary = text.indexOf('users|age|not an integer|3000');
+    assert.ok(summary > 0, text.slice(0, 500));
+    assert.ok(summary < text.indexOf('users|email|too long|1'), 'most frequent first');
+    assert.ok(text.indexOf('The first 50') > summary, 'the summary comes before the rows');
+    assert.match(text, /… and 2951 more \(all in --json\)/);
+    assert.ok(text.split('\n').length < 120, 'not a line per problem');
   });
 });
