@@ -11,6 +11,7 @@ import type {
 } from '@aws-sdk/client-ecs';
 
 type ServiceDeploymentList = ListServiceDeploymentsCommandOutput['serviceDeployments'];
+
 import type { Command } from 'commander';
 import { STAGES, type Stage } from '../../lib/config/stages';
 import { CONTAINER_NAME } from '../../lib/constructs/web-container';
@@ -177,7 +178,8 @@ export async function waitForRelease(read: () => Promise<ReleaseStatus>, options
 
 function couldNotFindOut(error: unknown): CouldNotFindOut {
   if (error instanceof CouldNotFindOut) return error;
-  const why = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+  const why =
+    error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
   return new CouldNotFindOut(`could not find out the release status (${why}); nothing is known about the release`, {
     cause: error,
   });

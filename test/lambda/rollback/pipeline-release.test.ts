@@ -60,6 +60,9 @@ describe('pipeline rollback tied to its release (expectImage)', () => {
     const result = await invoke({ expectImage: imageOf(td(41)) });
     assert.equal(result.outcome, 'acted');
     assert.deepEqual(world.updateCalls, [{ cluster: CLUSTER_ARN, service: SERVICE_ARN, taskDefinition: td(40) }]);
+    // The rollback deployment starts while the alarms may be in ALARM: the report says ECS will not watch them.
+    const [report] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    assert.match(report?.Message ?? '', /Alarm-blind window: ECS ignores a deployment alarm that is already in ALARM/);
   });
 
   it('stops this run’s deployment while it is still in flight (by digest)', async () => {
