@@ -54,7 +54,66 @@ describe('GitHub Actions workflows', () => {
     }
     assert.match(
       text,
-      /if: failure\(\)\s+run: >-\s+npx sfdeploy rollback --stage "\$STAGE"\s+--reason "[^"]*\$\{\{ github\.server_url \}\}\/\$\{\{ github\.repository \}\}\/actions\/runs\/\$\{\{ github\.run_id \}\}/,
+      /npx sfdeploy rollback --stage "\$STAGE" --expect-image "\$IMAGE"\s+--reason "[^"]*\$\{\{ github\.server_url \}\}\/\$\{\{ github\.repository \}\}\/actions\/runs\/\$\{\{ github\.run_id \}\}/,
     );
+  });
+
+  describe('rolls back only a release known to have failed, and only this run’s', () => {
+    const text = readFileSync(join(ROOT, '.github', 'workflows', 'deploy.yml'), 'utf8');
+    const steps = text.split(/\n {6}- /).slice(1);
+    const step = (name: RegExp) => {
+      const found = steps.find((s) => name.test(s));
+      assert.ok(found, `step ${name}`);
+      return found;
+    };
+    const verify = step(/id: verify/);
+    const rollback = step(/sfdeploy rollback/);
+    const script = /run: \|\n((?: {10}.*\n?)+)/.exec(verify)?.[1]?.replace(/^ {10}/gm, '') ?? '';
+    const condition = /if: (.*)/.exec(rollback)?.[1]?.trim() ?? '';
+
+    /** The verify step's own script, with `npx` answering `code`; then the rollback step's `if`, as Actions reads it. */
+    function runVerify(code: number): { stepFailed: boolean; rollsBack: boolean } {
+      const dir = mkdtempSync(join(tmpdir(), 'verify-'));
+      writeFileSync(join(dir, 'npx'), `#!/bin/sh\necho "release-status $*" >&2\nexit ${code}\n`, { mode: 0o755 });
+      const output = join(dir, 'output');
+      writeFileSync(output, '');
+      const run = spawnSync('bash', ['-e', '-c', script], {
+        encoding: 'utf8',
+        env: { PATH: `${dir}:${process.env['PATH'] ?? ''}`, GITHUB_OUTPUT: output, STAGE: 'prod', IMAGE: 'repo:v2.1' },
+      });
+      const outputs = Object.fromEntries(
+        readFileSync(output, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split('=') as [string, string]),
+      );
+      const m = /^failure\(\) && steps\.verify\.outputs\.([\w-]+) == '(\d)'$/.exec(condition);
+      assert.ok(m, `the rollback condition is failure() && steps.verify.outputs.<code> == '<n>', got: ${condition}`);
+      const stepFailed = run.status !== 0;
+      return { stepFailed, rollsBack: stepFailed && outputs[m[1]!] === m[2] };
+    }
+
+    it('passes the same image to release-status and to the rollback', () => {
+      assert.match(text, /IMAGE: \$\{\{ vars\.AWS_ACCOUNT_ID \}\}\.dkr\.ecr\..*softfactory:/);
+      assert.match(script, /release-status .*--expect-image "\$IMAGE"/);
+      assert.match(rollback, /--expect-image "\$IMAGE"/);
+    });
+
+    it('release-status 1 (the release failed): the step fails and the rollback runs', () => {
+      assert.deepEqual(runVerify(1), { stepFailed: true, rollsBack: true });
+    });
+
+    it('release-status 2 (could not find out: throttling, network, access): the step fails, no rollback', () => {
+      assert.deepEqual(runVerify(2), { stepFailed: true, rollsBack: false });
+    });
+
+    it('release-status 0: the step passes, no rollback', () => {
+      assert.deepEqual(runVerify(0), { stepFailed: false, rollsBack: false });
+    });
+
+    it('a failure before verification (npm ci, synth, cdk deploy) leaves no exit code, so no rollback', () => {
+      assert.match(condition, /steps\.verify\.outputs/);
+      assert.doesNotMatch(condition, /\|\|/);
+    });
   });
 });

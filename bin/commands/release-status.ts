@@ -3,11 +3,38 @@
  * A stable service is not a successful release: after a failed blue/green deployment ECS rolls back and the service
  * is stable again — on the old image. Pipelines must read the deployment itself.
  */
-import type { ECSClient, ServiceDeployment, ServiceRevision } from '@aws-sdk/client-ecs';
+import type {
+  ECSClient,
+  ListServiceDeploymentsCommandOutput,
+  ServiceDeployment,
+  ServiceRevision,
+} from '@aws-sdk/client-ecs';
+
+type ServiceDeploymentList = ListServiceDeploymentsCommandOutput['serviceDeployments'];
+
 import type { Command } from 'commander';
 import { STAGES, type Stage } from '../../lib/config/stages';
 import { CONTAINER_NAME } from '../../lib/constructs/web-container';
-import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError } from '../cli/support';
+import { colours, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, renderTable, runAction, UsageError } from '../cli/support';
+
+/**
+ * "Could not find out": ECS did not answer (throttling after the SDK's retries, network, credentials, access). Exit 2,
+ * never 1: a pipeline rolls back only on 1 ("the release failed"), so an unanswered question must not look like a
+ * failed release.
+ */
+export class CouldNotFindOut extends Error {
+  override readonly name = 'CouldNotFindOut';
+}
+
+/** Errors worth another poll while --wait lasts: throttling, 5xx, timeouts, sockets. */
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const e = error as Error & { $fault?: string; $retryable?: unknown; code?: unknown };
+  if (/Throttl|TooManyRequests|RequestLimitExceeded/.test(e.name) || e.$fault === 'server' || e.$retryable) return true;
+  return ['TimeoutError', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND'].some(
+    (c) => e.name === c || e.code === c,
+  );
+}
 
 export type ReleaseVerdict = 'succeeded' | 'failed' | 'in-flight';
 
@@ -65,19 +92,39 @@ function imageMatches(expected: string, image: string | undefined, digest: strin
   return image === expected;
 }
 
-/** Reads the newest service deployment and its target revision. */
+/** How far back to look for the newest deployment (ListServiceDeployments' createdAt filter). */
+const HISTORY_DAYS = 90;
+
+/**
+ * Reads the newest service deployment and its target revision. ListServiceDeployments pages (nextToken) and documents
+ * no order (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html): every page
+ * since the createdAt bound is read and sorted here.
+ */
 export async function readLatestRelease(
   ecs: ECSClient,
   cluster: string,
   service: string,
   expectedImage?: string,
+  now: () => number = Date.now,
 ): Promise<ReleaseStatus> {
   const { DescribeServiceDeploymentsCommand, DescribeServiceRevisionsCommand, ListServiceDeploymentsCommand } =
     await import('@aws-sdk/client-ecs');
-  const listed = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service, maxResults: 20 }));
-  const newest = [...(listed.serviceDeployments ?? [])].sort(
-    (a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0),
-  )[0];
+  const briefs: NonNullable<ServiceDeploymentList>[number][] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ecs.send(
+      new ListServiceDeploymentsCommand({
+        cluster,
+        service,
+        createdAt: { after: new Date(now() - HISTORY_DAYS * 24 * 60 * 60_000) },
+        maxResults: 100,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    briefs.push(...(page.serviceDeployments ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const newest = briefs.sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
   if (!newest?.serviceDeploymentArn) return evaluateRelease(undefined, undefined, expectedImage);
   const described = await ecs.send(
     new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [newest.serviceDeploymentArn] }),
@@ -98,13 +145,24 @@ export interface WaitOptions {
   readonly onPoll?: (status: ReleaseStatus) => void;
 }
 
-/** Polls until the deployment leaves flight or the wait ends; still in flight then is a failure. */
+/**
+ * Polls until the deployment leaves flight or the wait ends; still in flight then is a failure. A transient read
+ * error (throttling, network) is polled through; when the wait ends on one, or on any other error, the answer is
+ * CouldNotFindOut.
+ */
 export async function waitForRelease(read: () => Promise<ReleaseStatus>, options: WaitOptions): Promise<ReleaseStatus> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? Date.now;
   const deadline = now() + options.timeoutMs;
   for (;;) {
-    const status = await read();
+    let status: ReleaseStatus;
+    try {
+      status = await read();
+    } catch (error) {
+      if (!isTransient(error) || now() + options.intervalMs > deadline) throw couldNotFindOut(error);
+      await sleep(options.intervalMs);
+      continue;
+    }
     options.onPoll?.(status);
     if (status.verdict !== 'in-flight') return status;
     if (now() + options.intervalMs > deadline) {
@@ -116,6 +174,15 @@ export async function waitForRelease(read: () => Promise<ReleaseStatus>, options
     }
     await sleep(options.intervalMs);
   }
+}
+
+function couldNotFindOut(error: unknown): CouldNotFindOut {
+  if (error instanceof CouldNotFindOut) return error;
+  const why =
+    error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+  return new CouldNotFindOut(`could not find out the release status (${why}); nothing is known about the release`, {
+    cause: error,
+  });
 }
 
 interface Options {
@@ -159,7 +226,9 @@ export function register(
       'after',
       `
 A service that ECS rolled back is stable again, on the old image: only the deployment's own status says whether the
-release succeeded. Exit codes: 0 succeeded, 1 failed / rolled back / wrong image / still in flight, 2 usage error.
+release succeeded. Exit codes: 0 succeeded; 1 the release failed (rolled back, stopped, wrong image, still in flight
+when --wait ended); 2 could not find out (throttling, network, credentials, access denied) or usage error. Pipelines
+roll back on 1 only.
 
 Examples:
   sfdeploy release-status --stage prod
@@ -179,15 +248,21 @@ Examples:
         const ecs = await makeClient(options.region);
         const read = () => readLatestRelease(ecs, cluster, service, options.expectImage);
         const c = colours(process.stderr);
-        const status = options.wait
-          ? await waitForRelease(read, {
-              timeoutMs,
-              intervalMs,
-              onPoll: (s) => {
-                if (!options.json && s.verdict === 'in-flight') process.stderr.write(`${c.dim(`… ${s.reason}`)}\n`);
-              },
-            })
-          : await read();
+        let status: ReleaseStatus;
+        try {
+          status = options.wait
+            ? await waitForRelease(read, {
+                timeoutMs,
+                intervalMs,
+                onPoll: (s) => {
+                  if (!options.json && s.verdict === 'in-flight') process.stderr.write(`${c.dim(`… ${s.reason}`)}\n`);
+                },
+              })
+            : await read();
+        } catch (error) {
+          process.stderr.write(`sfdeploy: ${couldNotFindOut(error).message}\n`);
+          return EXIT_USAGE;
+        }
         const verdict = status.verdict === 'in-flight' ? 'failed' : status.verdict;
         if (options.json) {
           process.stdout.write(
@@ -217,5 +292,10 @@ Examples:
 
 async function defaultClient(region?: string): Promise<ECSClient> {
   const { ECSClient } = await import('@aws-sdk/client-ecs');
-  return new ECSClient({ ...(region ? { region } : {}), maxAttempts: 5 });
+  // Request timeouts that throw (the SDK default is none, and its timeout only warns without throwOnRequestTimeout).
+  return new ECSClient({
+    ...(region ? { region } : {}),
+    maxAttempts: 5,
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+  });
 }

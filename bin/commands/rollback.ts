@@ -15,6 +15,7 @@ export interface RollbackCommandOptions {
   readonly stage: string;
   readonly reason: string;
   readonly toRevision?: string | undefined;
+  readonly expectImage?: string | undefined;
   readonly requestedBy?: string | undefined;
   readonly dryRun?: boolean | undefined;
   readonly json?: boolean | undefined;
@@ -59,6 +60,7 @@ export function buildRequest(options: RollbackCommandOptions): { functionName: s
     reason: options.reason,
     requestedBy: options.requestedBy?.trim() || defaultRequester(),
     ...(options.toRevision ? { toRevision: options.toRevision } : {}),
+    ...(options.expectImage ? { expectImage: options.expectImage } : {}),
     dryRun: Boolean(options.dryRun),
   });
   if (!parsed.success) {
@@ -66,6 +68,7 @@ export function buildRequest(options: RollbackCommandOptions): { functionName: s
       reason: '--reason',
       requestedBy: '--requested-by',
       toRevision: '--to-revision',
+      expectImage: '--expect-image',
     };
     const first = parsed.error.issues[0];
     const name = first ? (flag[String(first.path[0])] ?? String(first.path[0])) : 'request';
@@ -161,7 +164,13 @@ export async function runRollback(options: RollbackCommandOptions, io: RollbackI
       ? `${JSON.stringify(result.data, null, 2)}\n`
       : `${renderResult(functionName, result.data, io.stdout)}\n`,
   );
-  return SUCCESS.includes(result.data.outcome) ? EXIT_OK : EXIT_CHECK_FAILED;
+  if (SUCCESS.includes(result.data.outcome)) return EXIT_OK;
+  // The one line a pipeline log shows first: why nothing (or not everything) happened.
+  const d = result.data.decision;
+  process.stderr.write(
+    `sfdeploy: rollback ${result.data.outcome}${d ? ` [${d.code}]` : ''}: ${d?.reason ?? result.data.error ?? 'no reason given'}\n`,
+  );
+  return EXIT_CHECK_FAILED;
 }
 
 const HELP = `
@@ -180,11 +189,15 @@ Payload sent to the function (pipelines may invoke it directly with the same JSO
   reason       why, 3-500 characters (required)
   requestedBy  who or what asks (required; default here: <user>@<host>)
   toRevision   ECS service-revision ARN of this service to return to (optional)
+  expectImage  act only if the deployment to undo deploys this image (optional; pipelines pass the image they
+               deployed, so a run that failed before its own ECS deployment never rolls back an older release)
   dryRun       decide and report without changing anything (optional, default false)
 
 Examples
   $ sfdeploy rollback --stage prod --reason "checkout 500s after 2025.11.26" --dry-run
   $ sfdeploy rollback --stage prod --reason "checkout 500s" --requested-by "ci:#1842" --json
+  $ sfdeploy rollback --stage prod --reason "release v2.1 failed" \\
+      --expect-image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/softfactory:v2.1
   $ sfdeploy rollback --stage staging --reason "bad config" \\
       --to-revision arn:aws:ecs:eu-west-1:123456789012:service-revision/softfactory-staging/softfactory-staging-web/4980306466373577095
 
@@ -205,6 +218,10 @@ export function register(program: Command): void {
     .requiredOption('--stage <stage>', `stage to roll back (${ROLLBACK_STAGES.join(', ')})`)
     .requiredOption('--reason <text>', 'why; recorded in the notification and logs')
     .option('--to-revision <arn>', 'service-revision ARN to return to (default: the previous successful revision)')
+    .option(
+      '--expect-image <uri>',
+      'roll back only if the deployment to undo deploys this image (repo:tag or repo@sha256:…); else refuse',
+    )
     .option('--requested-by <who>', 'who is asking (default: <user>@<host>)')
     .option('--dry-run', 'print the decision without changing anything')
     .option('--json', 'print the function’s answer as JSON')

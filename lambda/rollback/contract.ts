@@ -36,6 +36,13 @@ export const pipelineRequestSchema = z
     requestedBy: z.string().trim().min(1).max(200),
     /** Service-revision ARN to return to; default: the revision before the last successful deployment. */
     toRevision: z.string().regex(SERVICE_REVISION_ARN, 'toRevision must be an ECS service-revision ARN').optional(),
+    /**
+     * Roll back only this release: the deployment to undo (in flight, else the latest) must deploy this image
+     * (`<repository>:<tag>` or `<repository>@sha256:<digest>`). A pipeline sets it to the image it deployed, so a
+     * failure before its own ECS deployment (npm ci, synth, CloudFormation) can never roll back an older, healthy
+     * release: the function refuses with NOT_THIS_RELEASE.
+     */
+    expectImage: z.string().trim().min(1).max(1024).optional(),
     /** Decide and report the decision, change nothing. */
     dryRun: z.boolean().optional().default(false),
   })

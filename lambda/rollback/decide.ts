@@ -32,6 +32,8 @@ export interface PipelineTrigger {
   readonly reason: string;
   readonly requestedBy: string;
   readonly toRevision?: string | undefined;
+  /** Act only when the subject deployment deploys this image (the pipeline's own release). */
+  readonly expectImage?: string | undefined;
   readonly dryRun: boolean;
 }
 
@@ -63,6 +65,8 @@ export interface DeploymentView {
   readonly lifecycleStage?: string | undefined;
   readonly targetRevisionArn?: string | undefined;
   readonly targetTaskDefinition?: string | undefined;
+  /** The target revision's container images (DescribeServiceRevisions containerImages: image and imageDigest). */
+  readonly targetImages?: readonly { readonly image?: string | undefined; readonly digest?: string | undefined }[];
   /** What the deployment replaced (ECS sourceServiceRevisions), with their task definitions when known. */
   readonly sources: readonly RevisionRef[];
 }
@@ -133,6 +137,7 @@ export const DECISION_CODES = {
   STALE_ALARM: 'refused',
   ALARM_PREDATES_DEPLOYMENT: 'refused',
   FOREIGN_TASK_FAMILY: 'refused',
+  NOT_THIS_RELEASE: 'refused',
   EARLIER_ATTEMPT_LANDED: 'satisfied',
   EARLIER_ATTEMPT_SETTLING: 'retry-later',
   ECS_ALREADY_ROLLING_BACK: 'satisfied',
@@ -425,6 +430,15 @@ export function decide(input: DecisionInput): Decision {
     );
   }
 
+  if (trigger.kind === 'pipeline' && trigger.expectImage && !deploysImage(subject, trigger.expectImage)) {
+    const images = (subject.targetImages ?? []).map((i) => i.image ?? i.digest).filter(Boolean);
+    return none(
+      'NOT_THIS_RELEASE',
+      `the deployment to undo (${shortName(subject.arn)}, ${subject.status}) deploys ${images.join(', ') || 'an unknown image'}, not ${trigger.expectImage}: this request's release never reached ECS, refusing to roll back another one`,
+      about,
+    );
+  }
+
   if (trigger.kind === 'alarm' && trigger.stateChangeTime) {
     const began = subject.startedAt ?? subject.createdAt;
     if (began && trigger.stateChangeTime.getTime() < began.getTime() - CLOCK_SKEW_MS) {
@@ -582,6 +596,13 @@ export function decide(input: DecisionInput): Decision {
     toRevision: previous.arn,
     taskDefinition: previous.taskDefinition,
   };
+}
+
+/** Does `d` deploy `expected` (`repo:tag` compared with the image, `repo@sha256:…` with the digest)? */
+export function deploysImage(d: DeploymentView, expected: string): boolean {
+  const at = expected.indexOf('@sha256:');
+  const digest = at >= 0 ? expected.slice(at + 1) : undefined;
+  return (d.targetImages ?? []).some((i) => i.image === expected || (digest !== undefined && i.digest === digest));
 }
 
 /** The revision to return to: the pipeline's choice, else the target of the successful deployment before `latest`. */

@@ -36,6 +36,7 @@ export interface RevisionSummary {
   readonly arn: string;
   readonly serviceArn?: string | undefined;
   readonly taskDefinition?: string | undefined;
+  readonly images?: readonly { readonly image?: string | undefined; readonly digest?: string | undefined }[];
 }
 
 /** Read-only view of ECS and CloudWatch for one service. */
@@ -121,7 +122,12 @@ export function sdkStatePort(
         const out = await ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: batch }));
         for (const r of out.serviceRevisions ?? []) {
           if (r.serviceRevisionArn)
-            found.push({ arn: r.serviceRevisionArn, serviceArn: r.serviceArn, taskDefinition: r.taskDefinition });
+            found.push({
+              arn: r.serviceRevisionArn,
+              serviceArn: r.serviceArn,
+              taskDefinition: r.taskDefinition,
+              images: (r.containerImages ?? []).map((c) => ({ image: c.image, digest: c.imageDigest })),
+            });
         }
       }
       return found;
@@ -191,6 +197,7 @@ export async function gatherServiceState(
       lifecycleStage: d?.lifecycleStage,
       targetRevisionArn: target,
       targetTaskDefinition: target ? revisions.get(target)?.taskDefinition : undefined,
+      targetImages: target ? revisions.get(target)?.images : undefined,
       sources: (d?.sourceServiceRevisions ?? []).flatMap((s) => (s.arn ? [ref(s.arn)] : [])),
     };
   });

@@ -86,8 +86,8 @@ export function createHandler(options: HandlerOptions = {}) {
         return { records };
       }
       case 'pipeline': {
-        const { reason, requestedBy, toRevision, dryRun } = parsed.request;
-        return processTrigger({ kind: 'pipeline', reason, requestedBy, toRevision, dryRun }, deps, 'sync');
+        const { reason, requestedBy, toRevision, expectImage, dryRun } = parsed.request;
+        return processTrigger({ kind: 'pipeline', reason, requestedBy, toRevision, expectImage, dryRun }, deps, 'sync');
       }
       case 'invalid-pipeline': {
         const result = await reportInvalid(

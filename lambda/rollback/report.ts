@@ -89,6 +89,23 @@ function subjectLine(input: ReportInput): string {
   return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }
 
+/**
+ * The rollback deployment's blind spot. ECS ignores a deployment alarm that is already in ALARM when a deployment
+ * starts, for that whole deployment (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html;
+ * aws/copilot-cli PR 4512: "ignored if associated alarms are already in alarm state"). Our UpdateService rollback
+ * starts while the triggering alarm is in ALARM, so that alarm cannot stop the rollback deployment: a person watches.
+ */
+export function alarmBlindWindow(input: Pick<ReportInput, 'decision' | 'outcome' | 'trigger'>): string | undefined {
+  if (input.decision?.action !== 'update-service' || (input.outcome !== 'acted' && input.outcome !== 'would-act'))
+    return undefined;
+  const alarm = input.trigger.kind === 'alarm' ? input.trigger.alarmName : 'any deployment alarm already in ALARM';
+  return (
+    `Alarm-blind window: ECS ignores a deployment alarm that is already in ALARM when a deployment starts, for the ` +
+    `whole deployment. ${alarm} cannot stop this rollback deployment (through its bake); watch the dashboard until ` +
+    'it completes and the alarm returns to OK.'
+  );
+}
+
 export function renderReport(input: ReportInput): Report {
   const d = input.decision;
   const lines = [
@@ -103,6 +120,8 @@ export function renderReport(input: ReportInput): Report {
     `Incident:       ${d?.incidentKey ?? '(n/a)'}`,
   ];
   if (input.serviceDeploymentArn) lines.push(`ECS deployment: ${input.serviceDeploymentArn}`);
+  const blind = alarmBlindWindow(input);
+  if (blind) lines.push('', blind);
   if (input.error && d) lines.push(`Error:          ${input.error}`);
   lines.push(
     '',

@@ -50,6 +50,40 @@ export interface SnapshotHookConfig {
   readonly maxCreateAttempts: number;
 }
 
+/**
+ * What a service deployment changes, read from ECS (DescribeServiceDeployments: sourceServiceRevisions,
+ * targetServiceRevision; DescribeServiceRevisions: taskDefinition;
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeployment.html).
+ */
+export interface DeploymentPort {
+  /** Task definitions of the deployment's target and source revisions; undefined when ECS cannot say. */
+  taskDefinitions(
+    serviceDeploymentArn: string,
+  ): Promise<{ readonly target?: string | undefined; readonly sources: readonly string[] } | undefined>;
+}
+
+/** `…:task-definition/<family>:<revision>` → family and revision. */
+function taskDefinitionOf(arn: string | undefined): { family: string; revision: number } | undefined {
+  const m = arn ? /(?:task-definition\/)?([A-Za-z0-9_-]+):(\d+)$/.exec(arn) : null;
+  return m ? { family: m[1]!, revision: Number(m[2]) } : undefined;
+}
+
+/**
+ * A revert: the deployment replaces a revision with an OLDER revision of the same task-definition family. That is
+ * what our own rollback (`UpdateService` to the previous revision's task definition) and any manual revert look like.
+ * It needs no new pre-deploy snapshot: the database state worth keeping is the one the pre-deploy snapshot of the
+ * release being reverted captured (taken while the revision we return to was running), and waiting for a fresh one
+ * (up to the hook timeout) only delays traffic going back to the good revision.
+ */
+export function isRevert(target: string | undefined, sources: readonly string[]): boolean {
+  const t = taskDefinitionOf(target);
+  if (!t || sources.length === 0) return false;
+  return sources.every((s) => {
+    const from = taskDefinitionOf(s);
+    return from !== undefined && from.family === t.family && from.revision > t.revision;
+  });
+}
+
 export interface HookLog {
   info(message: string, attributes?: Record<string, unknown>): void;
   warn(message: string, attributes?: Record<string, unknown>): void;
@@ -173,6 +207,7 @@ export async function handleSnapshotHook(
   port: SnapshotPort,
   now: Date,
   log: HookLog,
+  deployments?: DeploymentPort,
 ): Promise<LifecycleHookResponse> {
   const incoming = event.hookDetails ?? {};
   const ours = readDetails(incoming);
@@ -199,6 +234,26 @@ export async function handleSnapshotHook(
     // ECS documents hooks during rollback only for the traffic-shift stages; answer at once if it ever happens.
     log.info('rollback in progress; not taking a snapshot', context);
     return { hookStatus: 'SUCCEEDED' };
+  }
+
+  // Our own rollback (and any revert to an older revision) skips the snapshot wait. Only on the first call (no
+  // snapshot requested yet); if ECS cannot tell us, the snapshot is taken as usual (the safe side).
+  const deploymentArn =
+    event.resourceArn && /:service-deployment\//.test(event.resourceArn) ? event.resourceArn : undefined;
+  if (deployments && deploymentArn && !ours.snapshotId && !ours.createAttempts) {
+    try {
+      const change = await deployments.taskDefinitions(deploymentArn);
+      if (change && isRevert(change.target, change.sources)) {
+        const reason = `revert to ${change.target} from ${change.sources.join(', ')}: no new pre-deploy snapshot (the reverted release's own pre-deploy snapshot holds the data from before it)`;
+        log.info('revert deployment; not taking a snapshot', { ...context, reason });
+        return { hookStatus: 'SUCCEEDED', hookDetails: { ...incoming, skipped: reason } };
+      }
+    } catch (error) {
+      log.warn('could not tell whether this deployment is a revert; taking the snapshot', {
+        ...context,
+        error: errorText(error),
+      });
+    }
   }
 
   let snapshot: SnapshotInfo | undefined;

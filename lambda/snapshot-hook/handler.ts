@@ -3,17 +3,25 @@
  * RDS client, call the core, return its answer. Invoked synchronously by ECS; a thrown error rolls the
  * deployment back, so every expected failure is answered as FAILED with a reason instead.
  */
+import { DescribeServiceDeploymentsCommand, DescribeServiceRevisionsCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { AWS_MAX_ATTEMPTS, SDK_REQUEST_HANDLER } from '../rollback/clients';
 import { powertoolsLog } from '../rollback/log';
 import { type LifecycleHookResponse, lifecycleHookEventSchema } from '../shared/lifecycle-hook';
-import { type HookLog, handleSnapshotHook, type SnapshotHookConfig, type SnapshotPort } from './core';
+import {
+  type DeploymentPort,
+  type HookLog,
+  handleSnapshotHook,
+  type SnapshotHookConfig,
+  type SnapshotPort,
+} from './core';
 import { loadSnapshotHookConfig } from './env';
 import { rdsSnapshotPort } from './rds-port';
 
 export interface SnapshotHookDeps {
   readonly env?: Record<string, string | undefined>;
   readonly rds?: RDSClient;
+  readonly ecs?: ECSClient;
   readonly port?: SnapshotPort;
   readonly now?: () => Date;
   readonly log?: HookLog;
@@ -22,17 +30,43 @@ export interface SnapshotHookDeps {
 export function createSnapshotHookHandler(deps: SnapshotHookDeps = {}) {
   let config: SnapshotHookConfig | undefined;
   let port: SnapshotPort | undefined;
+  let deployments: DeploymentPort | undefined;
   const log: HookLog = deps.log ?? powertoolsLog('softfactory-snapshot-hook');
   return async (event: unknown): Promise<LifecycleHookResponse> => {
     config ??= loadSnapshotHookConfig(deps.env ?? process.env);
     port ??= deps.port ?? rdsSnapshotPort(deps.rds ?? snapshotHookRdsClient(), config.dbInstanceId);
+    deployments ??= ecsDeploymentPort(
+      deps.ecs ?? new ECSClient({ maxAttempts: AWS_MAX_ATTEMPTS, requestHandler: SDK_REQUEST_HANDLER }),
+    );
     const parsed = lifecycleHookEventSchema.safeParse(event);
     if (!parsed.success) {
       const reason = `not an ECS lifecycle hook event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
       log.warn('invalid hook event', { reason });
       return { hookStatus: 'FAILED', hookDetails: { reason } };
     }
-    return handleSnapshotHook(parsed.data, config, port, (deps.now ?? (() => new Date()))(), log);
+    return handleSnapshotHook(parsed.data, config, port, (deps.now ?? (() => new Date()))(), log, deployments);
+  };
+}
+
+/** DescribeServiceDeployments → the revisions, DescribeServiceRevisions → their task definitions. */
+export function ecsDeploymentPort(ecs: ECSClient): DeploymentPort {
+  return {
+    async taskDefinitions(serviceDeploymentArn) {
+      const out = await ecs.send(
+        new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
+      );
+      const d = out.serviceDeployments?.[0];
+      const target = d?.targetServiceRevision?.arn;
+      const sources = (d?.sourceServiceRevisions ?? []).flatMap((r) => (r.arn ? [r.arn] : []));
+      if (!target) return undefined;
+      const revisions = await ecs.send(
+        new DescribeServiceRevisionsCommand({ serviceRevisionArns: [target, ...sources] }),
+      );
+      const td = new Map((revisions.serviceRevisions ?? []).map((r) => [r.serviceRevisionArn, r.taskDefinition]));
+      const sourceTds = sources.map((arn) => td.get(arn));
+      if (!td.get(target) || sourceTds.some((t) => !t)) return undefined;
+      return { target: td.get(target), sources: sourceTds as string[] };
+    },
   };
 }
 

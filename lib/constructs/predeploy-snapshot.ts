@@ -95,6 +95,30 @@ export class PreDeploySnapshot extends Construct {
       }),
     );
 
+    // A revert (our own rollback) skips the snapshot: the hook reads what the deployment changes. By the fixed
+    // cluster and service names (`softfactory-<stage>`, `softfactory-<stage>-web`): the service references this
+    // function as its hook, so a reference back to the service from the function's policy would be a cycle.
+    const path = `softfactory-${props.stage}/softfactory-${props.stage}-web`;
+    const ecsArn = (resource: string) =>
+      stack.formatArn({
+        service: 'ecs',
+        resource,
+        resourceName: `${path}/*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadThisServicesDeployments',
+        actions: ['ecs:DescribeServiceDeployments', 'ecs:DescribeServiceRevisions'],
+        resources: [ecsArn('service-deployment'), ecsArn('service-revision')],
+      }),
+    );
+    for (const kind of ['service-deployment', 'service-revision']) {
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ecs', `${kind}/${path}/*`)}]`,
+        reason: `Read-only, every ${kind} of this one service: their ids are created by ECS at deploy time.`,
+      });
+    }
     Validations.of(fn.role!).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'rds', `snapshot:${this.snapshotPrefix}-*`)}]`,
       reason:

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { afterEach, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import {
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
@@ -203,5 +203,176 @@ describe('release-status', () => {
     });
     assert.equal(run.status, 2);
     assert.equal(run.stderr.trim(), 'sfdeploy: --stage must be one of dev, staging, prod, got "qa"');
+  });
+});
+
+/**
+ * Through the real entry point (`node bin/sfdeploy.js`), against a fake ECS on 127.0.0.1 speaking ECS's JSON protocol
+ * (the SDK reaches it through AWS_ENDPOINT_URL_ECS): 0 succeeded, 1 the release failed, 2 could not find out.
+ */
+describe('release-status exit codes (node bin/sfdeploy.js)', () => {
+  type Answer = { status: number; body: Record<string, unknown> };
+  let answer: (target: string, input: Record<string, unknown>) => Answer = () => ({ status: 500, body: {} });
+  let server: import('node:http').Server;
+  let endpoint = '';
+  const seen: { target: string; input: Record<string, unknown> }[] = [];
+
+  before(async () => {
+    const { createServer } = await import('node:http');
+    server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (chunk: Buffer) => {
+        raw += chunk.toString();
+      });
+      req.on('end', () => {
+        const target =
+          String(req.headers['x-amz-target'] ?? '')
+            .split('.')
+            .pop() ?? '';
+        const input = JSON.parse(raw || '{}') as Record<string, unknown>;
+        seen.push({ target, input });
+        const { status, body } = answer(target, input);
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'req-1' });
+        res.end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  after(() => server.close());
+
+  async function cli(...args: string[]) {
+    const { spawn } = await import('node:child_process');
+    return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['bin/sfdeploy.js', 'release-status', '--stage', 'prod', ...args], {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+          AWS_ENDPOINT_URL_ECS: endpoint,
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
+      // Only our own lines: the SDK may add a Node-version notice on this machine's Node 20.
+      child.on('close', (status) =>
+        resolve({
+          status,
+          stdout,
+          stderr: stderr
+            .split('\n')
+            .filter((l) => l.startsWith('sfdeploy:'))
+            .join('\n'),
+        }),
+      );
+    });
+  }
+
+  const epoch = (iso: string) => Date.parse(iso) / 1000;
+  /** `count` deployments, oldest first across pages of 2 (ECS documents no order); the newest has `status`. */
+  function history(status: string, tag: string) {
+    const all = Array.from({ length: 5 }, (_, i) => ({
+      serviceDeploymentArn: deploymentArn(`d${i}`),
+      serviceArn: SERVICE,
+      clusterArn: CLUSTER,
+      status: i === 4 ? status : 'SUCCESSFUL',
+      createdAt: epoch(`2026-11-2${i}T09:00:00Z`),
+      targetServiceRevisionArn: revisionArn(`r${i}`),
+    }));
+    answer = (target, input) => {
+      if (target === 'ListServiceDeployments') {
+        const offset = Number(input['nextToken'] ?? 0);
+        const next = offset + 2 < all.length ? String(offset + 2) : undefined;
+        return {
+          status: 200,
+          body: { serviceDeployments: all.slice(offset, offset + 2), ...(next ? { nextToken: next } : {}) },
+        };
+      }
+      if (target === 'DescribeServiceDeployments') {
+        const arn = (input['serviceDeploymentArns'] as string[])[0];
+        const d = all.find((x) => x.serviceDeploymentArn === arn);
+        return {
+          status: 200,
+          body: {
+            serviceDeployments: [{ ...d, targetServiceRevision: { arn: d?.targetServiceRevisionArn } }],
+            failures: [],
+          },
+        };
+      }
+      return {
+        status: 200,
+        body: {
+          serviceRevisions: [
+            {
+              serviceRevisionArn: (input['serviceRevisionArns'] as string[])[0],
+              containerImages: [{ containerName: 'web', image: `${IMAGE}:${tag}`, imageDigest: 'sha256:abc123' }],
+            },
+          ],
+          failures: [],
+        },
+      };
+    };
+  }
+
+  it('exits 0 when the newest deployment (on the last of three unordered pages) succeeded with the image', async () => {
+    history('SUCCESSFUL', 'v2.1');
+    seen.length = 0;
+    const run = await cli('--expect-image', `${IMAGE}:v2.1`, '--json');
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).deploymentArn, deploymentArn('d4'));
+    const lists = seen.filter((s) => s.target === 'ListServiceDeployments');
+    assert.equal(lists.length, 3);
+    assert.ok(lists.every((l) => typeof (l.input['createdAt'] as { after?: unknown })?.after === 'number'));
+  });
+
+  it('exits 1 when ECS rolled the release back', async () => {
+    history('ROLLBACK_SUCCESSFUL', 'v2.1');
+    const run = await cli('--expect-image', `${IMAGE}:v2.1`);
+    assert.equal(run.status, 1, run.stderr);
+  });
+
+  it('exits 2 with one line when ECS keeps throttling (could not find out, not "failed")', async () => {
+    answer = () => ({ status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } });
+    const run = await cli();
+    assert.equal(run.status, 2, run.stdout + run.stderr);
+    assert.match(
+      run.stderr.trim(),
+      /^sfdeploy: could not find out the release status \(ThrottlingException: Rate exceeded\)/,
+    );
+    assert.equal(run.stderr.trim().split('\n').length, 1);
+  });
+
+  it('exits 2 when access is denied', async () => {
+    answer = () => ({
+      status: 400,
+      body: {
+        __type: 'AccessDeniedException',
+        message: 'User is not authorized to perform: ecs:ListServiceDeployments',
+      },
+    });
+    const run = await cli();
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /AccessDeniedException/);
+  });
+
+  it('exits 2 when ECS cannot be reached (connection refused)', async () => {
+    const saved = endpoint;
+    endpoint = 'http://127.0.0.1:1';
+    try {
+      const run = await cli();
+      assert.equal(run.status, 2, run.stderr);
+      assert.match(run.stderr, /^sfdeploy: could not find out/);
+    } finally {
+      endpoint = saved;
+    }
   });
 });

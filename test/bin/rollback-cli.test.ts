@@ -256,3 +256,87 @@ describe('sfdeploy rollback (process)', () => {
     assert.match(missing.stderr, /required option '--reason <text>'/);
   });
 });
+
+/** Through the real entry point against a fake Lambda Invoke endpoint on 127.0.0.1 (AWS_ENDPOINT_URL_LAMBDA). */
+describe('sfdeploy rollback --expect-image (node bin/sfdeploy.js)', () => {
+  it('sends expectImage, and exits 1 with the one-line reason when the function refuses: not this run’s release', async () => {
+    const { createServer } = await import('node:http');
+    const { spawn } = await import('node:child_process');
+    const received: { path: string; body: Record<string, unknown> }[] = [];
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => {
+        raw += c.toString();
+      });
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', body: JSON.parse(raw) as Record<string, unknown> });
+        res.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' });
+        res.end(
+          JSON.stringify({
+            outcome: 'refused',
+            dryRun: false,
+            decision: {
+              action: 'none',
+              code: 'NOT_THIS_RELEASE',
+              reason: 'the deployment to undo deploys softfactory:v2.0, not softfactory:v2.1',
+            },
+            database: { note: 'not relevant to this decision' },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const run = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [
+            'bin/sfdeploy.js',
+            'rollback',
+            '--stage',
+            'prod',
+            '--reason',
+            'release of v2.1 failed',
+            '--requested-by',
+            'github-actions:ci',
+            '--expect-image',
+            '123456789012.dkr.ecr.eu-west-1.amazonaws.com/softfactory:v2.1',
+          ],
+          {
+            env: {
+              PATH: process.env['PATH'] ?? '',
+              AWS_REGION: 'eu-west-1',
+              AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+              AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+              AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
+            },
+          },
+        );
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => {
+          stderr += c.toString();
+        });
+        child.on('close', (status) =>
+          resolve({
+            status,
+            stderr: stderr
+              .split('\n')
+              .filter((l) => l.startsWith('sfdeploy:'))
+              .join('\n'),
+          }),
+        );
+      });
+      assert.equal(run.status, 1);
+      assert.equal(
+        run.stderr,
+        'sfdeploy: rollback refused [NOT_THIS_RELEASE]: the deployment to undo deploys softfactory:v2.0, not softfactory:v2.1',
+      );
+      assert.match(received[0]?.path ?? '', /\/functions\/softfactory-prod-rollback\/invocations/);
+      assert.equal(received[0]?.body['expectImage'], '123456789012.dkr.ecr.eu-west-1.amazonaws.com/softfactory:v2.1');
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -47,6 +47,15 @@ export interface WorldDeployment {
 }
 
 const MIN = 60_000;
+
+/** The web image a revision of task definition `…:<n>` runs in this world: `…/softfactory:r<n>`. */
+export function imageOf(taskDefinition: string): string {
+  return `123456789012.dkr.ecr.eu-west-1.amazonaws.com/softfactory:r${/:(\d+)$/.exec(taskDefinition)?.[1] ?? '0'}`;
+}
+export function imageDigestOf(taskDefinition: string): string {
+  const n = /:(\d+)$/.exec(taskDefinition)?.[1] ?? '0';
+  return `sha256:${n.padStart(4, '0').repeat(16)}`;
+}
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 export class EcsWorld {
@@ -292,8 +301,8 @@ export class EcsWorld {
           containerImages: [
             {
               containerName: 'web',
-              imageDigest: 'sha256:7d3a1f0e2b9c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6',
-              image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/softfactory:2025.11.26',
+              imageDigest: imageDigestOf(r.taskDefinition),
+              image: imageOf(r.taskDefinition),
             },
           ],
         })),

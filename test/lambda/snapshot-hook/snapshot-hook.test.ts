@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
+import { DescribeServiceDeploymentsCommand, DescribeServiceRevisionsCommand, ECSClient } from '@aws-sdk/client-ecs';
 import {
   CreateDBSnapshotCommand,
   type CreateDBSnapshotCommandInput,
@@ -75,6 +76,25 @@ const OURS = { 'softfactory:predeploy': 'true', 'softfactory:stage': 'prod' };
 
 describe('pre-deploy snapshot hook', () => {
   const rds = mockClient(RDSClient);
+  // A forward release 40 → 41 (not a revert): the hook takes its snapshot.
+  const ecs = mockClient(ECSClient);
+  ecs.on(DescribeServiceDeploymentsCommand).resolves({
+    serviceDeployments: [
+      {
+        serviceDeploymentArn: DEPLOYMENT,
+        targetServiceRevision: { arn: TARGET },
+        sourceServiceRevisions: [{ arn: `${TARGET}0` }],
+      },
+    ],
+    failures: [],
+  });
+  ecs.on(DescribeServiceRevisionsCommand).resolves({
+    serviceRevisions: [
+      { serviceRevisionArn: TARGET, taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:41' },
+      { serviceRevisionArn: `${TARGET}0`, taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:40' },
+    ],
+    failures: [],
+  });
   let snapshots: Map<string, DBSnapshot>;
   let clock: number;
   let handler: (event: unknown) => Promise<LifecycleHookResponse>;
@@ -116,7 +136,10 @@ describe('pre-deploy snapshot hook', () => {
     handler = createSnapshotHookHandler({ env: ENV, now: () => new Date(clock), log: quiet });
   });
 
-  after(() => rds.restore());
+  after(() => {
+    rds.restore();
+    ecs.restore();
+  });
 
   const setStatus = (id: string, status: string) => {
     const s = snapshots.get(id)!;

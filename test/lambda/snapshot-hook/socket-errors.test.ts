@@ -57,9 +57,12 @@ const quiet = { info: () => undefined, warn: () => undefined };
 
 function handlerAt(endpoint: string, extra: Record<string, unknown> = {}) {
   const rds = snapshotHookRdsClient({ region: 'eu-west-1', endpoint, credentials: CREDENTIALS, ...extra });
+  // ECS at the same unreachable endpoint: the hook cannot tell whether this is a revert, so it takes the snapshot.
+  const ecs = new ECSClient(clientOptions('eu-west-1', { endpoint, credentials: CREDENTIALS, maxAttempts: 1 }));
   return createSnapshotHookHandler({
     env: ENV,
     rds,
+    ecs,
     log: quiet,
     now: () => new Date('2025-11-26T10:46:00Z'),
   });
