@@ -12,3 +12,15 @@ import type { IConstruct } from 'constructs';
 export function wildcardResourceFinding(scope: IConstruct, resourceArn: string): string {
   return `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(scope).resolve(resourceArn))}]`;
 }
+
+/**
+ * The finding id for a wildcard resource in this stack's partition, region and account
+ * (`arn:<partition>:<service>:<region>:<account>:<resource>`), rendered the same way. `resource` may hold cdk-nag's
+ * own `<LogicalId>` placeholders as plain text.
+ */
+export function wildcardArnFinding(stack: Stack, service: string, resource: string): string {
+  return wildcardResourceFinding(
+    stack,
+    `arn:${stack.partition}:${service}:${stack.region}:${stack.account}:${resource}`,
+  );
+}

@@ -5,7 +5,6 @@ import {
   aws_iam as iam,
   type aws_rds as rds,
   Stack,
-  Token,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -13,6 +12,7 @@ import { PREDEPLOY_TAG, STAGE_TAG } from '../../lambda/snapshot-hook/core';
 import { snapshotHookEnvironment, snapshotHookFunctionName } from '../../lambda/snapshot-hook/env';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
+import { wildcardArnFinding } from './nag';
 import type { WebService } from './web-service';
 
 export interface PreDeploySnapshotProps {
@@ -115,17 +115,17 @@ export class PreDeploySnapshot extends Construct {
     );
     for (const kind of ['service-deployment', 'service-revision']) {
       Validations.of(fn.role!).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ecs', `${kind}/${path}/*`)}]`,
+        id: wildcardArnFinding(stack, 'ecs', `${kind}/${path}/*`),
         reason: `Read-only, every ${kind} of this one service: their ids are created by ECS at deploy time.`,
       });
     }
     Validations.of(fn.role!).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'rds', `snapshot:${this.snapshotPrefix}-*`)}]`,
+      id: wildcardArnFinding(stack, 'rds', `snapshot:${this.snapshotPrefix}-*`),
       reason:
         'Only snapshots with our own identifier prefix (deletion additionally requires our tags); their ids carry the deployment and time.',
     });
     Validations.of(fn.role!).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'rds', 'snapshot:*')}]`,
+      id: wildcardArnFinding(stack, 'rds', 'snapshot:*'),
       reason: 'rds:DescribeDBSnapshots is read-only; the call filters by DBInstanceIdentifier.',
     });
 
@@ -140,14 +140,3 @@ export class PreDeploySnapshot extends Construct {
 
 /** RDS ARNs separate the resource type and name with a colon (`arn:aws:rds:…:snapshot:name`). */
 const ARN_COLON = ArnFormat.COLON_RESOURCE_NAME;
-
-/**
- * An ARN of this stack's partition, region and account as cdk-nag writes it in a finding id: env-agnostic stacks
- * render `arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:…`, a stack with a concrete account/region renders
- * `arn:aws:rds:eu-west-1:123456789012:…`. cdk-nag 3 matches acknowledgements by exact id (no pattern), so the id is
- * computed from the stack's own values and holds in both forms.
- */
-export function nagArn(stack: Stack, service: string, resource: string): string {
-  const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
-  return `arn:${part(stack.partition, 'Partition')}:${service}:${part(stack.region, 'Region')}:${part(stack.account, 'AccountId')}:${resource}`;
-}

@@ -21,7 +21,7 @@ import { alarmSubscriptionFilterPolicy, rollbackFunctionName } from '../../lambd
 import { ROLLBACK_FUNCTION_TIMEOUT_SECONDS, rollbackEnvironment } from '../../lambda/rollback/env';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
-import { nagArn } from './predeploy-snapshot';
+import { wildcardArnFinding } from './nag';
 import type { WebService } from './web-service';
 
 export interface RollbackProps {
@@ -214,12 +214,12 @@ export class Rollback extends Construct {
     const logicalId = (construct: Construct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
     for (const kind of ['service-deployment', 'service-revision']) {
       Validations.of(fn.role!).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ecs', `${kind}/<${logicalId(cluster)}>/<${logicalId(service)}.Name>/*`)}]`,
+        id: wildcardArnFinding(stack, 'ecs', `${kind}/<${logicalId(cluster)}>/<${logicalId(service)}.Name>/*`),
         reason: `Every ${kind} of this one service: their ids are created by ECS at deploy time.`,
       });
     }
     Validations.of(fn.role!).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'rds', 'snapshot:*')}]`,
+      id: wildcardArnFinding(stack, 'rds', 'snapshot:*'),
       reason: 'rds:DescribeDBSnapshots is read-only; filtering by instance happens in the call (DBInstanceIdentifier).',
     });
 
