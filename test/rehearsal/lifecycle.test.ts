@@ -8,14 +8,16 @@
  * resourceArn, executionDetails {serviceArn, targetServiceRevisionArn, testTrafficWeights, productionTrafficWeights},
  * hookDetails); IN_PROGRESS is asked again after callBackDelay with the returned hookDetails, FAILED rolls back.
  *
- * Real handlers: the pre-deploy snapshot hook (PRE_SCALE_UP) and the rollback function, behind the stateful ECS world
- * of test/lambda/rollback (paged, unordered ListServiceDeployments) and a fake RDS whose snapshots take
- * SNAPSHOT_MINUTES to become available. The smoke stages (POST_TEST / POST_PRODUCTION_TRAFFIC_SHIFT) are answered by a
- * stated verdict per scenario, not by the smoke hook (being changed in parallel; its own tests cover it).
+ * Real handlers: the pre-deploy snapshot hook (PRE_SCALE_UP), the smoke hook (POST_TEST / POST_PRODUCTION_TRAFFIC_SHIFT,
+ * its suite run over real HTTP against the fake SoftFactory — a healthy one, or one whose /health reports degraded
+ * where a scenario's smoke must fail) and the rollback function, behind the stateful ECS world of test/lambda/rollback
+ * (paged, unordered ListServiceDeployments) and a fake RDS whose snapshots take SNAPSHOT_MINUTES to become available.
  * Time is simulated; "traffic back" is when production traffic is on the good revision again.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   CreateDBSnapshotCommand,
   type CreateDBSnapshotCommandInput,
@@ -25,12 +27,16 @@ import {
   type DescribeDBSnapshotsCommandInput,
   RDSClient,
 } from '@aws-sdk/client-rds';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { RollbackResult } from '../../lambda/rollback/contract';
 import { createHandler, type SnsBatchResult } from '../../lambda/rollback/handler';
 import type { LifecycleHookResponse } from '../../lambda/shared/lifecycle-hook';
+import { createHandler as createSmokeHandler } from '../../lambda/smoke/handler';
 import { createSnapshotHookHandler } from '../../lambda/snapshot-hook/handler';
+import { broken, fakeSoftFactory } from '../fixtures/smoke/fake-softfactory';
+import { type Listening, listen } from '../fixtures/smoke/servers';
 import { FakeDynamoTable } from '../lambda/rollback/fake-dynamodb';
 import { EcsWorld, imageOf, type WorldDeployment } from '../lambda/rollback/fake-ecs';
 import {
@@ -69,6 +75,18 @@ describe('lifecycle rehearsal (ECS native blue/green)', () => {
   let world: EcsWorld;
   let table: FakeDynamoTable;
   const sns = mockClient(SNSClient);
+  const secrets = mockClient(SecretsManagerClient);
+  const SMOKE_TOKEN = 'rehearsal-smoke-user-token';
+  let healthyApp: Listening;
+  let degradedApp: Listening;
+  before(async () => {
+    process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
+    healthyApp = await listen(fakeSoftFactory({ token: SMOKE_TOKEN }).handler);
+    degradedApp = await listen(
+      fakeSoftFactory({ token: SMOKE_TOKEN, overrides: { 'GET /health': broken.json(200, { status: 'degraded' }) } })
+        .handler,
+    );
+  });
   const rds = mockClient(RDSClient);
   let snapshots: Map<string, DBSnapshot & { readyAt: number }>;
   let rollback: ReturnType<typeof createHandler>;
@@ -110,6 +128,8 @@ describe('lifecycle rehearsal (ECS native blue/green)', () => {
       };
     });
     rds.on(DeleteDBSnapshotCommand).resolves({});
+    secrets.reset();
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: SMOKE_TOKEN });
     rollback = createHandler({ env: ENV, now: clock.now, sleep: clock.sleep, log: quiet });
     snapshotHook = createSnapshotHookHandler({
       env: { STAGE: 'prod', DB_INSTANCE_ID: DB_INSTANCE, CALLBACK_DELAY_SECONDS: '30', MAX_WAIT_MINUTES: '55' },
@@ -121,9 +141,13 @@ describe('lifecycle rehearsal (ECS native blue/green)', () => {
     world.restore();
     table.restore();
   });
-  after(() => {
+  after(async () => {
     sns.restore();
     rds.restore();
+    secrets.restore();
+    delete process.env['POWERTOOLS_METRICS_DISABLED'];
+    await healthyApp.close();
+    await degradedApp.close();
   });
 
   /** A service deployment ECS starts (UpdateService by cdk deploy): IN_PROGRESS at RECONCILE_SERVICE. */
@@ -168,10 +192,37 @@ describe('lifecycle rehearsal (ECS native blue/green)', () => {
     return 'TIMED_OUT';
   }
 
-  const smoke = (verdict: Smoke) => async (): Promise<LifecycleHookResponse> => {
-    clock.advance(SMOKE_MINUTES * MIN);
-    return { hookStatus: verdict === 'pass' ? 'SUCCEEDED' : 'FAILED' };
+  /** The real smoke hook, its suite against a healthy app ('pass') or one whose health is degraded ('fail'). */
+  const smoke = (verdict: Smoke) => {
+    const app = verdict === 'pass' ? healthyApp : degradedApp;
+    const handler = createSmokeHandler({
+      logger: new Logger({ serviceName: 'softfactory-smoke', logLevel: 'SILENT' }),
+      createMetrics: (namespace) => new Metrics({ namespace, serviceName: 'softfactory-smoke' }),
+      env: {
+        TEST_URL: app.url,
+        PRODUCTION_URL: app.url,
+        TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:softfactory/prod/smoke-token-AbCdEf',
+        TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:softfactory-prod-alarms',
+        STAGE: 'prod',
+        // The fake runs in SoftFactory's default (test) mode; production mode has its own smoke tests.
+        APP_MODE: 'test',
+        MAX_ATTEMPTS: '3',
+        CALLBACK_DELAY_SECONDS: '30',
+        CHECK_TIMEOUT_MS: '5000',
+        SUITE_TIMEOUT_MS: '20000',
+      },
+    });
+    return async (event: unknown): Promise<LifecycleHookResponse> => {
+      clock.advance(SMOKE_MINUTES * MIN);
+      return handler(event);
+    };
   };
+  /** What the smoke hook published (failure reports), apart from the rollback function's reports. */
+  const smokeReports = () =>
+    sns
+      .commandCalls(PublishCommand)
+      .map((c) => c.args[0].input)
+      .filter((m) => /smoke/i.test(String(m.Subject)));
 
   /** ECS's own rollback: traffic back to the source revision (one shift), the deployment ROLLBACK_SUCCESSFUL. */
   function ecsRollsBack(d: WorldDeployment, run: Run, productionShifted: boolean): void {
@@ -282,6 +333,8 @@ describe('lifecycle rehearsal (ECS native blue/green)', () => {
     assert.equal(world.runningTaskDefinition, td(40));
     assert.equal(run.hookAnswers.at(-1)?.status, 'FAILED');
     assert.equal(world.changes, 0, 'ECS rolls back by itself');
+    assert.equal(smokeReports().length, 1, 'the smoke hook reports the failed gate once');
+    assert.match(String(smokeReports()[0]?.Message), /health/);
   });
 
   it('an alarm during the bake: StopServiceDeployment(ROLLBACK), traffic back in about a minute', async () => {
