@@ -62,9 +62,11 @@ const engine = new cfv.CompositeEngine({});
  * W3005 — CDK adds DependsOn entries that a Ref already implies (redundant, harmless);
  * W7001 — aws-cdk-lib's DeliveryStream always adds its Firehose CIDR mapping (used only by VPC destinations);
  * W3010 — with account/region, the VPC's zones are the account's own, from CDK's context lookup (cdk.context.json)
- *         or `availabilityZones`: named on purpose, so a synth is reproducible.
+ *         or `availabilityZones`: named on purpose, so a synth is reproducible;
+ * W9013 — with a concrete account, aws-cdk-lib writes the stack's own account into ARNs it formats (the ECS
+ *         autoscaling service-linked role): the deploy account itself, not a foreign one.
  */
-const ACCEPTED_WARNINGS = new Set(['W3005', 'W7001', 'W3010']);
+const ACCEPTED_WARNINGS = new Set(['W3005', 'W7001', 'W3010', 'W9013']);
 
 describe('AWS artefacts: cdk-nag, the CloudFormation resource specification, AWS’s template validator', () => {
   for (const c of CASES) {
