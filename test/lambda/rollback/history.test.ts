@@ -4,57 +4,23 @@
  * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html).
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, it } from 'node:test';
 import type { RollbackResult } from '../../../lambda/rollback/contract';
 import { HISTORY_DAYS } from '../../../lambda/rollback/gather';
 import { createHandler } from '../../../lambda/rollback/handler';
-import { FakeDynamoTable } from './fake-dynamodb';
-import { EcsWorld, type WorldDeployment } from './fake-ecs';
-import {
-  alarmMessage,
-  CLUSTER_ARN,
-  ENV,
-  ERROR_RATE,
-  FakeClock,
-  pipelineRequest,
-  SERVICE_ARN,
-  snsEvent,
-  T0,
-  TABLE,
-  td,
-} from './fixtures';
+import type { WorldDeployment } from './fake-ecs';
+import { alarmMessage, CLUSTER_ARN, ENV, ERROR_RATE, pipelineRequest, SERVICE_ARN, snsEvent, T0, td } from './fixtures';
+import { rollbackTestBed } from './test-bed';
 
 const DAY_MIN = 24 * 60;
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('rollback history: paged, unordered ListServiceDeployments', () => {
-  let clock: FakeClock;
-  let world: EcsWorld;
-  let table: FakeDynamoTable;
-  const sns = mockClient(SNSClient);
-  const rds = mockClient(RDSClient);
+  const bed = rollbackTestBed();
   let handler: ReturnType<typeof createHandler>;
 
   beforeEach(() => {
-    clock = new FakeClock();
-    world = new EcsWorld(clock);
-    table = new FakeDynamoTable(TABLE);
-    sns.reset();
-    sns.on(PublishCommand).resolves({ MessageId: 'b3f1c6a2-6f0e-5d5c-9c8a-1e2f3a4b5c6d' });
-    rds.reset();
-    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
-    handler = createHandler({ env: ENV, now: clock.now, sleep: clock.sleep, log: quiet });
-  });
-  afterEach(() => {
-    world.restore();
-    table.restore();
-  });
-  after(() => {
-    sns.restore();
-    rds.restore();
+    handler = createHandler({ env: ENV, now: bed.clock.now, sleep: bed.clock.sleep, log: quiet });
   });
 
   /** 25 releases, task definitions 40…64, one a day; the last (64) finished its bake 10 minutes ago. */
@@ -63,7 +29,7 @@ describe('rollback history: paged, unordered ListServiceDeployments', () => {
     for (let i = 0; i < 25; i++) {
       const finished = i === 24 ? 10 : (24 - i) * DAY_MIN;
       releases.push(
-        world.deploy({
+        bed.world.deploy({
           td: 40 + i,
           startedMinutesAgo: finished + 18,
           finishedMinutesAgo: finished,
@@ -79,11 +45,11 @@ describe('rollback history: paged, unordered ListServiceDeployments', () => {
     const result = (await handler(pipelineRequest())) as RollbackResult;
 
     assert.equal(result.outcome, 'acted', JSON.stringify(result));
-    assert.deepEqual(world.updateCalls, [{ cluster: CLUSTER_ARN, service: SERVICE_ARN, taskDefinition: td(63) }]);
+    assert.deepEqual(bed.world.updateCalls, [{ cluster: CLUSTER_ARN, service: SERVICE_ARN, taskDefinition: td(63) }]);
     assert.equal(result.decision?.fromTaskDefinition, td(64));
     assert.equal(result.decision?.subjectDeploymentArn, releases[24]!.arn);
     // It read every page, bounded by createdAt, with the API's page size.
-    for (const call of world.listCalls) {
+    for (const call of bed.world.listCalls) {
       assert.equal(call.createdAt?.after?.getTime(), T0 - HISTORY_DAYS * DAY_MIN * 60_000);
       assert.ok((call.maxResults ?? 20) <= 100);
     }
@@ -91,20 +57,20 @@ describe('rollback history: paged, unordered ListServiceDeployments', () => {
 
   it('with pages of 10 and a shuffled order, an alarm 10 minutes after release 64 returns to 63', async () => {
     twentyFiveReleases();
-    world.pageSizeCap = 10;
-    world.listOrder = (d) =>
+    bed.world.pageSizeCap = 10;
+    bed.world.listOrder = (d) =>
       [...d].sort(
         (a, b) => ((a.arn.charCodeAt(a.arn.length - 1) * 7) % 13) - ((b.arn.charCodeAt(b.arn.length - 1) * 7) % 13),
       );
-    world.alarms.set(ERROR_RATE, 'ALARM');
+    bed.world.alarms.set(ERROR_RATE, 'ALARM');
 
     const out = await handler(snsEvent(alarmMessage({ at: T0 - 30_000 })));
     const result = ('records' in out ? out.records[0] : out) as RollbackResult;
 
     assert.equal(result.outcome, 'acted', JSON.stringify(result));
-    assert.deepEqual(world.updateCalls, [{ cluster: CLUSTER_ARN, service: SERVICE_ARN, taskDefinition: td(63) }]);
+    assert.deepEqual(bed.world.updateCalls, [{ cluster: CLUSTER_ARN, service: SERVICE_ARN, taskDefinition: td(63) }]);
     assert.ok(
-      world.listCalls.some((c) => c.nextToken !== undefined),
+      bed.world.listCalls.some((c) => c.nextToken !== undefined),
       'followed nextToken',
     );
   });

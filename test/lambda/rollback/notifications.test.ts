@@ -7,17 +7,14 @@
  * none for OK transitions or other alarms, none for its own reports).
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
-import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
+import { describe, it } from 'node:test';
+import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { createHandler } from '../../../lambda/rollback/handler';
 import { renderReport } from '../../../lambda/rollback/report';
 import { resourcesOf, synthApp } from '../../helpers/synth';
-import { FakeDynamoTable } from './fake-dynamodb';
-import { EcsWorld } from './fake-ecs';
-import { alarmMessage, ENV, FakeClock, SERVICE_ARN, snsEvent, TABLE } from './fixtures';
+import { alarmMessage, ENV, SERVICE_ARN, snsEvent } from './fixtures';
 import { type SnsMessage, snsFilterAccepts } from './sns-filter';
+import { rollbackTestBed } from './test-bed';
 
 type Resource = { Properties: Record<string, unknown> };
 interface Published extends SnsMessage {
@@ -141,28 +138,7 @@ describe('alarm topic: one notification per event', () => {
     return messages;
   }
 
-  let clock: FakeClock;
-  let world: EcsWorld;
-  let table: FakeDynamoTable;
-  const sns = mockClient(SNSClient);
-  const rds = mockClient(RDSClient);
-  beforeEach(() => {
-    clock = new FakeClock();
-    world = new EcsWorld(clock);
-    table = new FakeDynamoTable(TABLE);
-    sns.reset();
-    sns.on(PublishCommand).resolves({ MessageId: 'b3f1c6a2-6f0e-5d5c-9c8a-1e2f3a4b5c6d' });
-    rds.reset();
-    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
-  });
-  afterEach(() => {
-    world.restore();
-    table.restore();
-  });
-  after(() => {
-    sns.restore();
-    rds.restore();
-  });
+  const bed = rollbackTestBed();
 
   it('delivers only the rollback alarms’ ALARM notifications to the rollback function', () => {
     const reaching = everyMessage()
@@ -173,12 +149,12 @@ describe('alarm topic: one notification per event', () => {
   });
 
   it('makes the function publish one report per rollback-alarm event and nothing for every other message', async () => {
-    world.standardHistory({ finishedMinutesAgo: 10 });
-    for (const name of ROLLBACK_ALARMS) world.alarms.set(name, 'ALARM');
+    bed.world.standardHistory({ finishedMinutesAgo: 10 });
+    for (const name of ROLLBACK_ALARMS) bed.world.alarms.set(name, 'ALARM');
     const handler = createHandler({
       env,
-      now: clock.now,
-      sleep: clock.sleep,
+      now: bed.clock.now,
+      sleep: bed.clock.sleep,
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     });
 
@@ -186,14 +162,14 @@ describe('alarm topic: one notification per event', () => {
     for (const message of everyMessage()) {
       let count = 1; // the message itself, to the e-mail subscriptions (no filter)
       if (reachesFunction(message)) {
-        const before = sns.commandCalls(PublishCommand).length;
+        const before = bed.sns.commandCalls(PublishCommand).length;
         let body: Record<string, unknown> | string = message.body;
         try {
           body = JSON.parse(message.body) as Record<string, unknown>;
         } catch {}
         const attributes = Object.fromEntries(Object.entries(message.attributes ?? {}).map(([k, v]) => [k, v.Value]));
         await handler(snsEvent(body, { attributes }));
-        const reports: PublishCommandInput[] = sns
+        const reports: PublishCommandInput[] = bed.sns
           .commandCalls(PublishCommand)
           .slice(before)
           .map((c) => c.args[0].input);
@@ -208,7 +184,7 @@ describe('alarm topic: one notification per event', () => {
           assert.equal(reachesFunction({ body: report.Message ?? '', attributes: attrs }), false, 'own report loops');
         }
         count += reports.length;
-        clock.advance(20_000);
+        bed.clock.advance(20_000);
       }
       notifications.set(message.kind, count);
     }
@@ -217,6 +193,6 @@ describe('alarm topic: one notification per event', () => {
       assert.equal(count, rollbackAlarmKinds.includes(kind) ? 2 : 1, `${kind}: ${count} notifications`);
     }
     assert.ok(notifications.size >= 20, `every kind of message was tried (${notifications.size})`);
-    assert.equal(world.changes, 1, 'three rollback alarms, one rollback');
+    assert.equal(bed.world.changes, 1, 'three rollback alarms, one rollback');
   });
 });
