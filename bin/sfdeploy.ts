@@ -34,6 +34,10 @@ export function buildProgram(): Command {
 }
 
 export async function main(): Promise<void> {
+  // The supported runtime is Node >= 22 (package.json engines, README); on Node 20 the AWS SDK would print a 9-line
+  // NodeVersionSupportWarning before every AWS call. AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED is the SDK's
+  // own switch for it (@aws-sdk/core emitWarningIfUnsupportedVersion); an operator can still set it to false.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {

@@ -12,7 +12,7 @@ export const EXIT_USAGE = 2;
 
 /** A mistake in how the command was called or configured: exit 2 with this one line. */
 export class UsageError extends Error {
-  override readonly name = 'UsageError';
+  override readonly name: string = 'UsageError';
 }
 
 /** Colour helpers bound to one output stream; no escape codes unless it is a TTY. */
@@ -39,19 +39,33 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+export interface RunOptions {
+  /** With --json, a failure is also a JSON error document on stdout, so a pipeline always gets JSON. */
+  readonly json?: boolean | undefined;
+  /** Turns an AWS configuration/access error into one line with its fix (bin/cli/aws.ts), or undefined. */
+  readonly explain?: ((error: unknown) => string | undefined) | undefined;
+}
+
 /**
- * Runs a command body and turns its outcome into an exit code: a UsageError becomes one line and exit 2;
- * anything unexpected is still one line (the stack only with SFDEPLOY_DEBUG=1) and exit 1.
+ * Runs a command body and turns its outcome into an exit code: a UsageError, or an AWS configuration/access error that
+ * `explain` recognises, becomes one line and exit 2; anything unexpected is still one line (the stack only with
+ * SFDEPLOY_DEBUG=1) and exit 1.
  */
-export async function runAction(body: () => Promise<number>): Promise<void> {
+export async function runAction(body: () => Promise<number>, options: RunOptions = {}): Promise<void> {
   try {
     process.exitCode = await body();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const explained = options.explain?.(error);
+    const message = explained ?? (error instanceof Error ? error.message : String(error));
+    const exit = explained !== undefined || error instanceof UsageError ? EXIT_USAGE : EXIT_CHECK_FAILED;
     process.stderr.write(`sfdeploy: ${message}\n`);
     if (process.env['SFDEPLOY_DEBUG'] === '1' && error instanceof Error && error.stack) {
       process.stderr.write(`${error.stack}\n`);
     }
-    process.exitCode = error instanceof UsageError ? EXIT_USAGE : EXIT_CHECK_FAILED;
+    if (options.json) {
+      const name = error instanceof Error ? error.name : 'Error';
+      process.stdout.write(`${JSON.stringify({ ok: false, error: { name, message, exitCode: exit } })}\n`);
+    }
+    process.exitCode = exit;
   }
 }

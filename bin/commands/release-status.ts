@@ -15,7 +15,8 @@ type ServiceDeploymentList = ListServiceDeploymentsCommandOutput['serviceDeploym
 import type { Command } from 'commander';
 import { STAGES, type Stage } from '../../lib/config/stages';
 import { CONTAINER_NAME } from '../../lib/constructs/web-container';
-import { colours, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, renderTable, runAction, UsageError } from '../cli/support';
+import { type AwsCliOptions, addAwsOptions, awsClientConfig, explainAwsError } from '../cli/aws';
+import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError } from '../cli/support';
 
 /**
  * "Could not find out": ECS did not answer (throttling after the SDK's retries, network, credentials, access). Exit 2,
@@ -179,7 +180,8 @@ export async function waitForRelease(read: () => Promise<ReleaseStatus>, options
 function couldNotFindOut(error: unknown): CouldNotFindOut {
   if (error instanceof CouldNotFindOut) return error;
   const why =
-    error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+    explainAwsError(error) ??
+    (error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error));
   return new CouldNotFindOut(`could not find out the release status (${why}); nothing is known about the release`, {
     cause: error,
   });
@@ -194,6 +196,7 @@ interface Options {
   cluster?: string;
   service?: string;
   region?: string;
+  profile?: string;
   json?: boolean;
 }
 
@@ -205,9 +208,9 @@ function positiveSeconds(name: string, value: string): number {
 
 export function register(
   program: Command,
-  makeClient: (region?: string) => ECSClient | Promise<ECSClient> = defaultClient,
+  makeClient: (aws: AwsCliOptions) => ECSClient | Promise<ECSClient> = defaultClient,
 ): void {
-  program
+  const command = program
     .command('release-status')
     .description('Exit 0 only if the latest ECS deployment completed successfully (with the expected image)')
     .requiredOption('--stage <stage>', `stage: ${STAGES.join(', ')}`)
@@ -220,7 +223,6 @@ export function register(
     .option('--interval <seconds>', 'seconds between polls', '15')
     .option('--cluster <name>', 'cluster name (default softfactory-<stage>)')
     .option('--service <name>', 'service name (default softfactory-<stage>-web)')
-    .option('--region <region>', 'AWS region (default from the AWS environment)')
     .option('--json', 'print one JSON document')
     .addHelpText(
       'after',
@@ -234,9 +236,10 @@ Examples:
   sfdeploy release-status --stage prod
   sfdeploy release-status --stage prod --expect-image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/softfactory:v2.1 --wait
   sfdeploy release-status --stage staging --wait --timeout 900 --json`,
-    )
-    .action((options: Options) =>
-      runAction(async () => {
+    );
+  addAwsOptions(command).action((options: Options) =>
+    runAction(
+      async () => {
         const stage = options.stage as Stage;
         if (!(STAGES as readonly string[]).includes(stage)) {
           throw new UsageError(`--stage must be one of ${STAGES.join(', ')}, got "${options.stage}"`);
@@ -245,7 +248,7 @@ Examples:
         const intervalMs = positiveSeconds('--interval', options.interval);
         const cluster = options.cluster ?? `softfactory-${stage}`;
         const service = options.service ?? `softfactory-${stage}-web`;
-        const ecs = await makeClient(options.region);
+        const ecs = await makeClient(options);
         const read = () => readLatestRelease(ecs, cluster, service, options.expectImage);
         const c = colours(process.stderr);
         let status: ReleaseStatus;
@@ -260,8 +263,8 @@ Examples:
               })
             : await read();
         } catch (error) {
-          process.stderr.write(`sfdeploy: ${couldNotFindOut(error).message}\n`);
-          return EXIT_USAGE;
+          // exit 2 (UsageError), never 1: see CouldNotFindOut
+          throw new UsageError(couldNotFindOut(error).message);
         }
         const verdict = status.verdict === 'in-flight' ? 'failed' : status.verdict;
         if (options.json) {
@@ -286,16 +289,13 @@ Examples:
           );
         }
         return verdict === 'succeeded' ? EXIT_OK : EXIT_CHECK_FAILED;
-      }),
-    );
+      },
+      { json: options.json, explain: (error) => explainAwsError(error, options) },
+    ),
+  );
 }
 
-async function defaultClient(region?: string): Promise<ECSClient> {
+async function defaultClient(aws: AwsCliOptions): Promise<ECSClient> {
   const { ECSClient } = await import('@aws-sdk/client-ecs');
-  // Request timeouts that throw (the SDK default is none, and its timeout only warns without throwOnRequestTimeout).
-  return new ECSClient({
-    ...(region ? { region } : {}),
-    maxAttempts: 5,
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
-  });
+  return new ECSClient(awsClientConfig(aws));
 }

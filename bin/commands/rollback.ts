@@ -9,6 +9,7 @@ import type { InvokeCommand, InvokeCommandOutput } from '@aws-sdk/client-lambda'
 import type { Command } from 'commander';
 import type { Outcome, PipelineRequest, RollbackResult } from '../../lambda/rollback/contract';
 import { EXAMPLE_PIPELINE_REQUEST, ROLLBACK_STAGES } from '../../lambda/rollback/contract-constants';
+import { type AwsCliOptions, addAwsOptions, awsClientConfig, explainAwsError } from '../cli/aws';
 import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError } from '../cli/support';
 
 export interface RollbackCommandOptions {
@@ -210,7 +211,7 @@ AWS credentials and region come from the usual chain (AWS_PROFILE, AWS_REGION, â
 `;
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('rollback')
     .description(
       "Roll the service back through the stage's rollback function (same rules as alarm-triggered rollbacks).",
@@ -226,14 +227,16 @@ export function register(program: Command): void {
     .option('--dry-run', 'print the decision without changing anything')
     .option('--json', 'print the functionâ€™s answer as JSON')
     .option('--function-name <name>', 'override the function name (default: softfactory-<stage>-rollback)')
-    .option('--region <region>', 'AWS region of the stage (default: from the environment)')
-    .addHelpText('after', HELP)
-    .action((opts: RollbackCommandOptions & { region?: string }) =>
-      runAction(async () => {
+    .addHelpText('after', HELP);
+  addAwsOptions(command).action((opts: RollbackCommandOptions & AwsCliOptions) =>
+    runAction(
+      async () => {
         buildRequest(opts); // usage errors before touching AWS
         const { LambdaClient } = await import('@aws-sdk/client-lambda');
-        const lambda = new LambdaClient(opts.region ? { region: opts.region } : {});
+        const lambda = new LambdaClient(awsClientConfig(opts));
         return runRollback(opts, { lambda, stdout: process.stdout });
-      }),
-    );
+      },
+      { json: opts.json, explain: (error) => explainAwsError(error, opts) },
+    ),
+  );
 }

@@ -313,3 +313,12 @@ function rangeText(issue: {
   if (issue.code === 'too_big' && typeof issue.maximum === 'number') return `a number of at most ${issue.maximum}`;
   return issue.message;
 }
+
+/**
+ * The config of one stage as the operator CLI sees it (`sfdeploy deploy|preflight|releases … --stage <s>`): the same
+ * validation as `cdk synth`, with `overrides` playing the part of `-c key=value`.
+ */
+export function loadStageConfig(stage: string, overrides: Readonly<Record<string, unknown>> = {}): StageConfig {
+  const values: Record<string, unknown> = { ...overrides, stage };
+  return loadConfig((key) => values[key], Object.keys(values));
+}
