@@ -172,12 +172,12 @@ async function main(): Promise<void> {
     noVerify && pgloader ? pgloader / noVerify >= 2 : null,
   );
   verdict(
-    `sfdeploy (verification off) within 2× of the ceiling: ${ratio(noVerify, ceiling)}×`,
-    noVerify && ceiling ? noVerify / ceiling <= 2 : null,
+    `sfdeploy (verification off) within 1.3× of the ceiling: ${ratio(noVerify, ceiling)}×`,
+    noVerify && ceiling ? noVerify / ceiling <= 1.3 : null,
   );
   verdict(
-    `sfdeploy (verification on) within 3× of the ceiling: ${ratio(withVerify, ceiling)}×`,
-    withVerify && ceiling ? withVerify / ceiling <= 3 : null,
+    `sfdeploy (verification on) within 1.6× of the ceiling: ${ratio(withVerify, ceiling)}×`,
+    withVerify && ceiling ? withVerify / ceiling <= 1.6 : null,
   );
   console.log(
     '(peak RSS: the client process, GNU time %M; the PostgreSQL server is shared by all legs and not counted)',

@@ -1065,7 +1065,10 @@ async function migrate(run: Run, sourceFingerprint: string): Promise<void> {
   const segment = options.segmentRows ?? Number.POSITIVE_INFINITY;
   let didWork = false;
   const background = writing && options.target ? await connectTarget(options.target) : null;
-  const finisher = new Finisher(run, background ?? client);
+  // Target checksums get a connection of their own when verifying: queued behind the keys they would wait for
+  // every index build, and at the end of the load (when this process is idle) the two run side by side.
+  const checksums = writing && options.target && options.verify !== false ? await connectTarget(options.target) : null;
+  const finisher = new Finisher(run, background ?? client, checksums);
   try {
     for (const [index, name] of names.entries()) {
       const planned = run.plans.get(name) as TablePlan;
@@ -1151,6 +1154,7 @@ async function migrate(run: Run, sourceFingerprint: string): Promise<void> {
   } finally {
     await finisher.drain().catch(() => undefined);
     await background?.end().catch(() => undefined);
+    await checksums?.end().catch(() => undefined);
   }
 }
 
@@ -1277,6 +1281,8 @@ async function loadTable(
  */
 class Finisher {
   private queue: Promise<void> = Promise.resolve();
+  /** Target checksums, on their own connection when there is one (else behind the keys, on the same queue). */
+  private checksumQueue: Promise<void> = Promise.resolve();
   ok = true;
   private readonly keyed = new Set<string>();
   private readonly fksDone = new Set<string>();
@@ -1287,6 +1293,7 @@ class Finisher {
   constructor(
     private readonly run: Run,
     private readonly client: Client,
+    private readonly checksumClient: Client | null = null,
   ) {}
 
   private enqueue(table: string, what: string, step: () => Promise<void>, onFail?: () => number): void {
@@ -1342,9 +1349,13 @@ class Finisher {
     if (analyze) this.analyzed.add(name);
     if (targetChecksumWanted) {
       const planned = this.run.plans.get(name) as TablePlan;
-      this.enqueue(name, 'target checksum', async () => {
-        this.run.targetSums.set(name, await targetChecksum(client, { ...planned.target, columns: planned.columns }));
-      });
+      const step = async () => {
+        const on = this.checksumClient ?? client;
+        this.run.targetSums.set(name, await targetChecksum(on, { ...planned.target, columns: planned.columns }));
+      };
+      if (this.checksumClient) {
+        this.checksumQueue = this.checksumQueue.then(() => this.attempt(name, 'target checksum', step));
+      } else this.enqueue(name, 'target checksum', step);
     }
     if (this.run.options.schemaMode === 'translate') this.foreignKeys(false);
   }
@@ -1391,13 +1402,13 @@ class Finisher {
       ];
       await this.client.query(`ANALYZE ${tables.join(', ')}`);
     });
-    await this.queue;
+    await Promise.all([this.queue, this.checksumQueue]);
     return this.ok;
   }
 
   /** Waits for queued work without adding any (an interrupted or failed run). */
   async drain(): Promise<void> {
-    await this.queue;
+    await Promise.all([this.queue, this.checksumQueue]);
   }
 }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Database } from 'node-sqlite3-wasm';
-import { hashBytesExtended } from '../../../lambda/migrate/checksum';
+import { hashBytesExtended, pgChecksumSql } from '../../../lambda/migrate/checksum';
 import { type MigrateOptions, runMigration } from '../../../lambda/migrate/engine';
 import type { MigrationReport } from '../../../lambda/migrate/report';
 import { type FixtureInfo, generateFixture } from './fixture';
@@ -222,6 +222,33 @@ describe('checksum hash', () => {
       const mine = BigInt.asIntN(64, (BigInt(out[0] ?? 0) << 32n) | BigInt(out[1] ?? 0));
       assert.equal(mine.toString(), row.h, JSON.stringify(samples[row.i - 1]));
     }
+  });
+
+  it('the target checksum renders each row once: the scan projects the rendering, the aggregates share it', async () => {
+    // Flattened, PostgreSQL copies the rendering into both aggregates (hash and length) and renders every row twice.
+    const url = await pg.freshDatabase();
+    await pg.query(url, 'CREATE TABLE t (a int, b text, c boolean)');
+    const sql = pgChecksumSql('t', [
+      { name: 'a', kind: 'int4' },
+      { name: 'b', kind: 'text' },
+      { name: 'c', kind: 'bool' },
+    ]);
+    const [row] = await pg.query<{ 'QUERY PLAN': unknown }>(url, `EXPLAIN (VERBOSE, FORMAT JSON) ${sql}`);
+    interface PlanNode {
+      'Node Type': string;
+      Output?: string[];
+      Plans?: PlanNode[];
+    }
+    const scans: PlanNode[] = [];
+    const walk = (node: PlanNode) => {
+      if (node['Node Type'] === 'Seq Scan') scans.push(node);
+      for (const child of node.Plans ?? []) walk(child);
+    };
+    walk((row?.['QUERY PLAN'] as { Plan: PlanNode }[])[0]?.Plan as PlanNode);
+    assert.equal(scans.length, 1);
+    const outputs = scans[0]?.Output ?? [];
+    assert.equal(outputs.length, 1, `the scan should project one rendered row, got ${JSON.stringify(outputs)}`);
+    assert.match(outputs[0] ?? '', /replace\(t\.b/);
   });
 });
 
