@@ -244,7 +244,10 @@ describe('checksum hash', () => {
       if (node['Node Type'] === 'Seq Scan') scans.push(node);
       for (const child of node.Plans ?? []) walk(child);
     };
-    walk((row?.['QUERY PLAN'] as { Plan: PlanNode }[])[0]?.Plan as PlanNode);
+    assert.ok(row, 'EXPLAIN returned no row');
+    const plan = (row['QUERY PLAN'] as { Plan: PlanNode }[])[0]?.Plan;
+    assert.ok(plan, 'EXPLAIN returned no plan');
+    walk(plan);
     assert.equal(scans.length, 1);
     const outputs = scans[0]?.Output ?? [];
     assert.equal(outputs.length, 1, `the scan should project one rendered row, got ${JSON.stringify(outputs)}`);
