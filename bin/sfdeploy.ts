@@ -12,13 +12,26 @@ import { register as registerReleaseStatus } from './commands/release-status';
 import { register as registerRollback } from './commands/rollback';
 import { register as registerSmoke } from './commands/smoke';
 
+/**
+ * A usage mistake commander reports (unknown option, missing required option, bad argument) as one line with where to
+ * look next, like every other mistake: `sfdeploy: required option '--reason <text>' not specified (see `sfdeploy rollback --help`)`.
+ */
+function oneLineError(help: string): (text: string, write: (s: string) => void) => void {
+  return (text, write) =>
+    write(
+      `${text
+        .trimEnd()
+        .replace(/^error: /, 'sfdeploy: ')
+        .replace(/\n+/g, ' ')} (see \`${help}\`)\n`,
+    );
+}
+
 export function buildProgram(): Command {
   const program = new Command('sfdeploy')
     .description('Operate SoftFactory on AWS: smoke checks, database migration, rollback, release verification.')
     .version(require('../package.json').version as string)
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'sfdeploy: ')) });
+    .configureOutput({ outputError: oneLineError('sfdeploy --help') });
   program.addHelpText(
     'after',
     '\nExit codes: 0 success, 1 a check failed, 2 usage or configuration error.\n' +
@@ -29,7 +42,9 @@ export function buildProgram(): Command {
   registerRollback(program);
   registerReleaseStatus(program);
   registerChecklist(program);
-  for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(run with --help for usage)');
+  for (const sub of program.commands) {
+    sub.exitOverride().configureOutput({ outputError: oneLineError(`sfdeploy ${sub.name()} --help`) });
+  }
   return program;
 }
 

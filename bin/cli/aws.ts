@@ -8,6 +8,9 @@
  * (https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-credentials-node.html,
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html). This module loads no SDK code itself.
  */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from './support';
 
@@ -79,21 +82,37 @@ function profileHint(options: AwsCliOptions): string {
  * socket error codes.
  */
 export function explainAwsError(error: unknown, options: AwsCliOptions = {}): string | undefined {
-  if (!(error instanceof Error)) return undefined;
+  // Already said (a UsageError, e.g. an AwsAccessError thrown with its fix): runAction prints it as it is.
+  if (!(error instanceof Error) || error instanceof UsageError) return undefined;
   const e = error as Error & { code?: unknown; $metadata?: { httpStatusCode?: number } };
   const message = e.message ?? '';
   const login = `aws sso login${profileHint(options)}`;
   if (/Region is missing/i.test(message) || e.name === 'RegionMissingError') {
     return 'no AWS region: pass --region <region> (e.g. --region eu-west-1) or set AWS_REGION';
   }
-  if (/SSO session associated with this profile (has expired|is invalid)|Token is expired|SSO Token/i.test(message)) {
-    return `the AWS SSO session has expired: run \`${login}\` and retry`;
+  if (/\bSSO\b/i.test(message) && /expired|not found|invalid|cannot refresh|sso login/i.test(message)) {
+    // The SSO providers' messages: "The SSO session token associated with profile=<p> was not found or is invalid",
+    // "Value not present for 'clientId' in SSO Token. Cannot refresh", "The SSO session associated with this profile
+    // has expired" (@aws-sdk/credential-provider-sso, @aws-sdk/token-providers).
+    const named = /profile=([^\s.]+)/.exec(message)?.[1];
+    const hint = named ? ` --profile ${named}` : profileHint(options);
+    return `the AWS SSO session has expired or was never started: run \`aws sso login${hint}\` and retry`;
   }
-  if (/Could not resolve credentials using profile: \[([^\]]*)\]|Profile (\S+) could not be found/i.test(message)) {
-    const name = /\[([^\]]*)\]/.exec(message)?.[1] ?? /Profile (\S+)/.exec(message)?.[1] ?? '';
-    return `AWS profile "${name}" is not in ~/.aws/config or ~/.aws/credentials: run \`aws configure sso --profile ${name}\` (or \`aws configure --profile ${name}\`), or pass another --profile`;
+  const requested = options.profile ?? process.env['AWS_PROFILE'];
+  const unusable = /Could not resolve credentials using profile: \[([^\]]*)\]|Profile (\S+) could not be found/i.exec(
+    message,
+  );
+  if (unusable) {
+    const name = unusable[1] ?? unusable[2] ?? requested ?? '';
+    if (!profileExists(name)) {
+      return `AWS profile "${name}" is not in ${configFilePath()} or ${credentialsFilePath()}: run \`aws configure sso --profile ${name}\` (or \`aws configure --profile ${name}\`), or pass another --profile`;
+    }
+    return `AWS profile "${name}" has no usable credentials (no keys, SSO settings or role to assume): fix it with \`aws configure sso --profile ${name}\`, or pass another --profile`;
   }
   if (/Could not load credentials from any providers/i.test(message) || e.name === 'CredentialsProviderError') {
+    if (requested && !profileExists(requested)) {
+      return `AWS profile "${requested}" is not in ${configFilePath()} or ${credentialsFilePath()}: run \`aws configure sso --profile ${requested}\` (or \`aws configure --profile ${requested}\`), or pass another --profile`;
+    }
     return 'no AWS credentials found: run `aws sso login --profile <name>` and pass --profile <name> (or set AWS_PROFILE), or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
   }
   if (EXPIRED.has(e.name)) {
@@ -112,4 +131,34 @@ export function explainAwsError(error: unknown, options: AwsCliOptions = {}): st
     return `cannot reach AWS${host ? ` (${host})` : ''}: check the network and the region (--region or AWS_REGION)`;
   }
   return undefined;
+}
+
+/** The shared config file: AWS_CONFIG_FILE or ~/.aws/config (https://docs.aws.amazon.com/sdkref/latest/guide/file-location.html). */
+function configFilePath(): string {
+  return process.env['AWS_CONFIG_FILE'] || join(homedir(), '.aws', 'config');
+}
+
+/** The shared credentials file: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials (same page). */
+function credentialsFilePath(): string {
+  return process.env['AWS_SHARED_CREDENTIALS_FILE'] || join(homedir(), '.aws', 'credentials');
+}
+
+function sectionNames(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return [...text.matchAll(/^\s*\[([^\]]+)\]/gm)].map((m) => (m[1] ?? '').trim());
+}
+
+/**
+ * Whether a named profile exists: `[profile <name>]` (or `[default]`) in the config file, `[<name>]` in the credentials
+ * file (https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html). The SDK itself only says "Could not load
+ * credentials from any providers" for a profile that is not there.
+ */
+export function profileExists(name: string): boolean {
+  const config = sectionNames(configFilePath()).map((s) => s.replace(/^profile\s+/, ''));
+  return config.includes(name) || sectionNames(credentialsFilePath()).includes(name);
 }

@@ -15,7 +15,7 @@ type ServiceDeploymentList = ListServiceDeploymentsCommandOutput['serviceDeploym
 import type { Command } from 'commander';
 import { STAGES, type Stage } from '../../lib/config/stages';
 import { CONTAINER_NAME } from '../../lib/constructs/web-container';
-import { type AwsCliOptions, addAwsOptions, awsClientConfig, explainAwsError } from '../cli/aws';
+import { AwsAccessError, type AwsCliOptions, addAwsOptions, awsClientConfig, explainAwsError } from '../cli/aws';
 import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError } from '../cli/support';
 
 /**
@@ -263,7 +263,9 @@ Examples:
               })
             : await read();
         } catch (error) {
-          // exit 2 (UsageError), never 1: see CouldNotFindOut
+          // exit 2, never 1: see CouldNotFindOut. A credentials/region/access problem is said as its fix alone.
+          const explained = explainAwsError(error, options);
+          if (explained) throw new AwsAccessError(explained);
           throw new UsageError(couldNotFindOut(error).message);
         }
         const verdict = status.verdict === 'in-flight' ? 'failed' : status.verdict;

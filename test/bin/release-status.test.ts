@@ -370,7 +370,7 @@ describe('release-status exit codes (node bin/sfdeploy.js)', () => {
     try {
       const run = await cli();
       assert.equal(run.status, 2, run.stderr);
-      assert.match(run.stderr, /^sfdeploy: could not find out/);
+      assert.match(run.stderr, /^sfdeploy: cannot reach AWS \(127\.0\.0\.1:1\): check the network/);
     } finally {
       endpoint = saved;
     }
