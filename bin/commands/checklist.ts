@@ -36,7 +36,7 @@ export function register(program: Command): void {
         '  $ sfdeploy checklist                              every item, how it is enforced, and the coverage',
         '  $ sfdeploy checklist --section "SECURITY"         one phase (or "Team A", "Data Protection", …)',
         "  $ sfdeploy checklist --json | jq '.items[] | select(.outOfScope != null) | {id, outOfScope}'",
-        '  $ sfdeploy checklist --checklist ../shared/seed/production-deployment-checklist.md --unmapped',
+        '  $ sfdeploy checklist --checklist path/to/newer-checklist.md --unmapped',
         '',
         'The map is lib/checklist/checklist-map.ts; docs/CHECKLIST.md is generated from it (npm run docs:checklist).',
         'With --section, the coverage figure counts that section only; --unmapped lists only unmapped items but the',
