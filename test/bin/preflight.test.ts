@@ -387,14 +387,12 @@ describe('preflight: Elastic IPs', () => {
   });
 
   it('falls back to the AWS default quota when none is applied', async () => {
-    mocks.serviceQuotas
-      .on(GetServiceQuotaCommand)
-      .rejects(
-        new NoSuchResourceException({
-          $metadata: { httpStatusCode: 400 },
-          message: 'The request failed because the specified resource does not exist.',
-        }),
-      );
+    mocks.serviceQuotas.on(GetServiceQuotaCommand).rejects(
+      new NoSuchResourceException({
+        $metadata: { httpStatusCode: 400 },
+        message: 'The request failed because the specified resource does not exist.',
+      }),
+    );
     mocks.serviceQuotas.on(GetAWSDefaultServiceQuotaCommand).resolves({
       Quota: { ServiceCode: 'ec2', QuotaCode: 'L-0263D0A3', QuotaName: 'EC2-VPC Elastic IPs', Value: 5 },
     });
