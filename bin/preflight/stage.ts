@@ -88,6 +88,13 @@ export async function loadStageSetup(
   const fromCdkJson = Object.fromEntries(Object.entries(cdkJson).filter(([key]) => key in CONFIG_KEYS));
   try {
     const config = loadStageConfig(stage, { ...fromCdkJson, ...context });
+    // loadConfig returns an `image`/`imageDirectory` source before it looks at imageTag: refuse the tag here rather
+    // than deploy something other than what was asked for.
+    if (context['imageTag'] !== undefined && config.image.kind !== 'ecr') {
+      throw new UsageError(
+        `imageTag ${context['imageTag']} applies to an ECR image (imageRepository), but the image is ${config.image.kind === 'registry' ? config.image.name : `built from ${config.image.path}`}: drop --image-tag/-c imageTag`,
+      );
+    }
     const qualifier = cdkJson['@aws-cdk/core:bootstrapQualifier'];
     return {
       stage,
