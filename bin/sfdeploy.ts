@@ -7,7 +7,9 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE } from './cli/support';
 import { register as registerChecklist } from './commands/checklist';
+import { register as registerDeploy } from './commands/deploy';
 import { register as registerMigrate } from './commands/migrate';
+import { register as registerPreflight } from './commands/preflight';
 import { register as registerReleaseStatus } from './commands/release-status';
 import { register as registerRollback } from './commands/rollback';
 import { register as registerSmoke } from './commands/smoke';
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
   registerRollback(program);
   registerReleaseStatus(program);
   registerChecklist(program);
+  registerPreflight(program);
+  registerDeploy(program);
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput({ outputError: oneLineError(`sfdeploy ${sub.name()} --help`) });
   }

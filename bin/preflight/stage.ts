@@ -1,0 +1,130 @@
+/**
+ * What `sfdeploy preflight` and `sfdeploy deploy` know about one stage before asking AWS anything: its validated
+ * config (the same rules as `cdk synth`), the `-c key=value` context handed on to the CDK CLI, and the physical names
+ * the stacks give their resources. The names are fixed in lib/ (test/bin/preflight-names.test.ts proves they match
+ * the synthesized templates).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StageConfig } from '../../lib/config/stage-config';
+import type { Stage } from '../../lib/config/stages';
+import { UsageError } from '../cli/support';
+
+/** The repository root: where cdk.json lives, where the CDK CLI runs, and what `imageDirectory` is relative to. */
+export const PROJECT_DIR = join(__dirname, '..', '..');
+
+/** The CDK stack names of a stage (lib/app.ts createStacks). */
+export function stackNames(stage: Stage): { network: string; data: string; service: string } {
+  const prefix = `SoftFactory-${stage.charAt(0).toUpperCase()}${stage.slice(1)}`;
+  return { network: `${prefix}-Network`, data: `${prefix}-Data`, service: `${prefix}-Service` };
+}
+
+/** Physical names of the resources preflight looks at (lib/stacks/service-stack.ts namePrefix, smoke-hook.ts). */
+export function resourceNames(stage: Stage) {
+  const prefix = `softfactory-${stage}`;
+  return {
+    cluster: prefix,
+    service: `${prefix}-web`,
+    alarmTopic: `${prefix}-alarms`,
+    smokeTokenSecret: `softfactory/${stage}/smoke-token`,
+    rollbackFunction: `${prefix}-rollback`,
+  };
+}
+
+/** The default bootstrap qualifier (aws-cdk-lib DefaultStackSynthesizer.DEFAULT_QUALIFIER). */
+export const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
+
+/** `key=value` pairs from repeated `-c/--context` options; a pair without `=` is a usage error. */
+export function parseContextPairs(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`-c expects key=value (e.g. -c domainName=app.example.com), got "${pair}"`);
+    out[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return out;
+}
+
+interface CdkJson {
+  readonly context?: Record<string, unknown>;
+}
+
+function readCdkJson(projectDir: string): CdkJson {
+  try {
+    return JSON.parse(readFileSync(join(projectDir, 'cdk.json'), 'utf8')) as CdkJson;
+  } catch {
+    return {};
+  }
+}
+
+export interface StageSetup {
+  readonly stage: Stage;
+  readonly config: StageConfig;
+  /** `-c` values for the CDK CLI, stage excluded (it is always passed as `-c stage=<s>`). */
+  readonly context: Readonly<Record<string, string>>;
+  readonly bootstrapQualifier: string;
+}
+
+/**
+ * Validates the stage config as `cdk synth` would: cdk.json's context for our keys, then `-c` pairs, then
+ * `--image-tag`. A config mistake is a UsageError (exit 2) with the config's own one-line message.
+ */
+export async function loadStageSetup(
+  stage: Stage,
+  contextPairs: readonly string[],
+  imageTag: string | undefined,
+  projectDir: string = PROJECT_DIR,
+): Promise<StageSetup> {
+  const { CONFIG_KEYS, ConfigError, loadStageConfig } = await import('../../lib/config/load-config');
+  const context = parseContextPairs(contextPairs);
+  if ('stage' in context) throw new UsageError('pass the stage as --stage, not -c stage=…');
+  if (imageTag !== undefined) {
+    if (context['imageTag'] !== undefined && context['imageTag'] !== imageTag) {
+      throw new UsageError(`--image-tag ${imageTag} and -c imageTag=${context['imageTag']} disagree: give one`);
+    }
+    context['imageTag'] = imageTag;
+  }
+  const cdkJson = readCdkJson(projectDir).context ?? {};
+  const fromCdkJson = Object.fromEntries(Object.entries(cdkJson).filter(([key]) => key in CONFIG_KEYS));
+  try {
+    const config = loadStageConfig(stage, { ...fromCdkJson, ...context });
+    // loadConfig returns an `image`/`imageDirectory` source before it looks at imageTag: refuse the tag here rather
+    // than deploy something other than what was asked for.
+    if (context['imageTag'] !== undefined && config.image.kind !== 'ecr') {
+      throw new UsageError(
+        `imageTag ${context['imageTag']} applies to an ECR image (imageRepository), but the image is ${config.image.kind === 'registry' ? config.image.name : `built from ${config.image.path}`}: drop --image-tag/-c imageTag`,
+      );
+    }
+    const qualifier = cdkJson['@aws-cdk/core:bootstrapQualifier'];
+    return {
+      stage,
+      config,
+      context,
+      bootstrapQualifier: typeof qualifier === 'string' ? qualifier : DEFAULT_BOOTSTRAP_QUALIFIER,
+    };
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** ECR's registry host for a region (`.amazonaws.com.cn` in the China partition). */
+function ecrHost(account: string, region: string): string {
+  return `${account}.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+}
+
+/**
+ * The image the web container must run after the deploy, as ECS reports it (`containerImages[].image`): the ECR URI
+ * CDK's `ContainerImage.fromEcrRepository` renders, or the configured registry name. An image built from a directory
+ * gets an asset-hash tag only the synthesized template knows: undefined (any image is accepted).
+ */
+export function expectedImage(config: StageConfig, account: string, region: string): string | undefined {
+  switch (config.image.kind) {
+    case 'ecr':
+      return `${ecrHost(account, region)}/${config.image.repository}:${config.image.tag}`;
+    case 'registry':
+      return config.image.name;
+    case 'directory':
+      return undefined;
+  }
+}
