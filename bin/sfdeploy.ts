@@ -7,8 +7,12 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE } from './cli/support';
 import { register as registerChecklist } from './commands/checklist';
+import { register as registerDbTunnel } from './commands/db-tunnel';
+import { register as registerExec } from './commands/exec';
+import { register as registerLogs } from './commands/logs';
 import { register as registerMigrate } from './commands/migrate';
 import { register as registerReleaseStatus } from './commands/release-status';
+import { register as registerReleases } from './commands/releases';
 import { register as registerRollback } from './commands/rollback';
 import { register as registerSmoke } from './commands/smoke';
 
@@ -28,6 +32,10 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerRollback(program);
   registerReleaseStatus(program);
+  registerReleases(program);
+  registerLogs(program);
+  registerExec(program);
+  registerDbTunnel(program);
   registerChecklist(program);
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
