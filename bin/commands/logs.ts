@@ -176,6 +176,7 @@ export async function followLogs(
       );
       let sampledWarned = false;
       for await (const event of out.responseStream ?? []) {
+        if (signal.aborted) return;
         if (event.sessionStart) {
           if (first && historyUntil !== undefined) {
             // Events timestamped between the history's end and now that were ingested before the session started.

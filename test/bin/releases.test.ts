@@ -199,14 +199,12 @@ describe('sfdeploy releases (node bin/sfdeploy.js against a fake ECS)', () => {
     aws.answer = (operation, input) => {
       if (operation === 'ListServiceDeployments') {
         const offset = Number(input['nextToken'] ?? 0);
-        const page = list
-          .slice(offset, offset + 2)
-          .map((b) => ({
-            ...b,
-            createdAt: epoch(b.createdAt),
-            startedAt: epoch(b.startedAt),
-            finishedAt: epoch(b.finishedAt),
-          }));
+        const page = list.slice(offset, offset + 2).map((b) => ({
+          ...b,
+          createdAt: epoch(b.createdAt),
+          startedAt: epoch(b.startedAt),
+          finishedAt: epoch(b.finishedAt),
+        }));
         return ok({ serviceDeployments: page, ...(offset + 2 < list.length ? { nextToken: String(offset + 2) } : {}) });
       }
       if (operation === 'DescribeServiceDeployments') {
