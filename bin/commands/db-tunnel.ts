@@ -24,6 +24,8 @@ export const DEFAULT_LOCAL_PORT = 15432;
 export interface DbTunnelOptions extends AwsCliOptions {
   readonly stage?: string;
   readonly localPort?: string;
+  /** Forward to this host instead of the secret's (a restored instance in the same subnets and security groups). */
+  readonly dbHost?: string;
   readonly task?: string;
   readonly cluster?: string;
   readonly service?: string;
@@ -158,7 +160,8 @@ export async function runDbTunnel(options: DbTunnelOptions, io: DbTunnelIo): Pro
   const service = options.service ?? names.service;
   const plugin = findPlugin(io.env);
   const target = await findExecTarget(io.ecs, { cluster, service, task: options.task });
-  const plan = tunnelPlan(target, await databaseOf(io, target), localPort);
+  const db = await databaseOf(io, target);
+  const plan = tunnelPlan(target, options.dbHost ? { ...db, host: options.dbHost } : db, localPort);
   const { StartSessionCommand, TerminateSessionCommand } = await import('@aws-sdk/client-ssm');
   const request = {
     Target: plan.target,
@@ -232,6 +235,7 @@ or AWS access problem. With --json, one JSON document on stdout (everything but 
 Examples:
   sfdeploy db-tunnel --stage prod
   sfdeploy db-tunnel --stage staging --local-port 25432
+  sfdeploy db-tunnel --stage prod --db-host softfactory-prod-restore-20261126.c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com
   sfdeploy db-tunnel --stage prod --json > tunnel.json &`;
 
 export function register(
@@ -243,6 +247,7 @@ export function register(
     .description("Forward a local port to the stage's PostgreSQL through a running task (Session Manager)")
     .requiredOption('--stage <stage>', 'stage: dev, staging, prod')
     .option('--local-port <port>', `local port (default ${DEFAULT_LOCAL_PORT})`)
+    .option('--db-host <endpoint>', "forward to this host instead of the secret's (e.g. a restored instance)")
     .option('--task <id>', 'task id or ARN to forward through (default: the newest healthy task ready for ECS Exec)')
     .option('--cluster <name>', 'cluster name (default softfactory-<stage>)')
     .option('--service <name>', 'service name (default softfactory-<stage>-web)')

@@ -119,19 +119,22 @@ describe('sfdeploy db-tunnel (node bin/sfdeploy.js, fake ECS/Secrets Manager/SSM
     for (const text of [run.stdout, run.stderr, ...call.args]) assert.doesNotMatch(text, new RegExp(PASSWORD));
   });
 
-  it('prints one JSON document with --json (plugin chatter on stderr), on another local port', async () => {
+  it('prints one JSON document with --json (plugin chatter on stderr), to another host and local port', async () => {
     world();
     const plugin = fakePlugin();
-    const run = await cli(['db-tunnel', '--stage', 'prod', '--local-port', '25432', '--json'], {
+    const restored = 'softfactory-prod-restore-20261126.c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com';
+    const run = await cli(['db-tunnel', '--stage', 'prod', '--local-port', '25432', '--db-host', restored, '--json'], {
       endpoint: aws.endpoint,
       pathPrefix: plugin.dir,
     });
     assert.equal(run.status, 0, run.stderr);
     const doc = JSON.parse(run.stdout) as Record<string, unknown>;
     assert.equal(doc['localPort'], 25432);
-    assert.equal(doc['remoteHost'], DB_HOST);
+    assert.equal(doc['remoteHost'], restored);
     assert.equal(doc['sessionId'], 'alice-0a1b2c3d4e');
-    assert.equal(doc['pgUrl'], `postgresql://softfactory@${DB_HOST}:25432/softfactory?sslmode=verify-full`);
+    assert.equal(doc['pgUrl'], `postgresql://softfactory@${restored}:25432/softfactory?sslmode=verify-full`);
+    const start = aws.seen.find((s) => s.operation === 'StartSession')?.input;
+    assert.deepEqual(start?.['Parameters'], { host: [restored], portNumber: ['5432'], localPortNumber: ['25432'] });
     assert.doesNotMatch(run.stdout, new RegExp(PASSWORD));
     assert.match(run.stderr, /Starting session with SessionId: fake-session/);
   });
