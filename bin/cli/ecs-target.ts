@@ -37,9 +37,8 @@ export interface ExecTarget {
 
 /**
  * The Session Manager target of a container in an ECS task, `ecs:<cluster name>_<task id>_<container runtime id>`, as
- * the AWS CLI builds it for `aws ecs execute-command` (awscli/customizations/ecs/executecommand.py) and as the
- * port-forwarding-to-remote-host guide uses it with `aws ssm start-session`
- * (https://aws.amazon.com/blogs/containers/new-using-amazon-ecs-exec-access-your-containers-fargate-ec2/).
+ * the AWS CLI builds it for `aws ecs execute-command` (aws/aws-cli, awscli/customizations/ecs/executecommand.py,
+ * build_ssm_request_paramaters); `aws ssm start-session --target` takes the same string for port forwarding.
  */
 export function ssmTarget(target: ExecTarget): string {
   return `ecs:${target.clusterName}_${target.taskId}_${target.runtimeId}`;

@@ -2,8 +2,8 @@
  * `sfdeploy db-tunnel`: a local port that leads to the stage's PostgreSQL, which sits in isolated subnets with no route
  * from outside the VPC. Session Manager forwards the port through a running web task (which the database admits),
  * with the document AWS-StartPortForwardingSessionToRemoteHost and the target `ecs:<cluster>_<task id>_<runtime id>`
- * (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-sessions-start.html#sessions-remote-port-forwarding,
- * https://aws.amazon.com/blogs/containers/new-using-amazon-ecs-exec-access-your-containers-fargate-ec2/). The tunnel
+ * (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-sessions-start.html#sessions-remote-port-forwarding;
+ * the target as the AWS CLI builds it for ECS, bin/cli/ecs-target.ts). The tunnel
  * carries PostgreSQL's own TLS end to end; the password is never printed.
  */
 import { hostname, userInfo } from 'node:os';
