@@ -7,10 +7,14 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE } from './cli/support';
 import { register as registerChecklist } from './commands/checklist';
+import { register as registerDbTunnel } from './commands/db-tunnel';
 import { register as registerDeploy } from './commands/deploy';
+import { register as registerExec } from './commands/exec';
+import { register as registerLogs } from './commands/logs';
 import { register as registerMigrate } from './commands/migrate';
 import { register as registerPreflight } from './commands/preflight';
 import { register as registerReleaseStatus } from './commands/release-status';
+import { register as registerReleases } from './commands/releases';
 import { register as registerRollback } from './commands/rollback';
 import { register as registerSmoke } from './commands/smoke';
 
@@ -43,6 +47,10 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerRollback(program);
   registerReleaseStatus(program);
+  registerReleases(program);
+  registerLogs(program);
+  registerExec(program);
+  registerDbTunnel(program);
   registerChecklist(program);
   registerPreflight(program);
   registerDeploy(program);

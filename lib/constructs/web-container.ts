@@ -5,3 +5,16 @@
 
 /** Container name; the smoke hook, alarms and tests refer to it. */
 export const CONTAINER_NAME = 'web';
+
+/**
+ * The app's log group (the web container's awslogs destination), by the service's name prefix (`softfactory-<stage>`).
+ * A fixed, documented name, so `sfdeploy logs` finds it without reading the stack.
+ */
+export function appLogGroupName(namePrefix: string): string {
+  return `/softfactory/${namePrefix}/app`;
+}
+
+/** The log group that records ECS Exec command sessions (`sfdeploy exec`): the commands and their output. */
+export function execLogGroupName(namePrefix: string): string {
+  return `/softfactory/${namePrefix}/exec`;
+}

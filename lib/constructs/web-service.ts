@@ -9,12 +9,15 @@ import {
   type aws_lambda as lambda,
   aws_logs as logs,
   RemovalPolicy,
+  Stack,
+  Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { ImageSource } from '../config/stage-config';
 import type { Database } from './database';
 import { APP_PORT, type LoadBalancer } from './load-balancer';
-import { CONTAINER_NAME } from './web-container';
+import { wildcardResourceFinding } from './nag';
+import { appLogGroupName, CONTAINER_NAME, execLogGroupName } from './web-container';
 
 export interface WebServiceProps {
   readonly vpc: ec2.IVpc;
@@ -52,7 +55,7 @@ export interface WebServiceProps {
   readonly namePrefix: string;
 }
 
-export { CONTAINER_NAME } from './web-container';
+export { appLogGroupName, CONTAINER_NAME, execLogGroupName } from './web-container';
 
 /** The ALB's idle timeout (its default, which we keep), in seconds. */
 export const ALB_IDLE_TIMEOUT_SECONDS = 60;
@@ -129,21 +132,37 @@ export class WebService extends Construct {
   public readonly service: ecs.FargateService;
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   public readonly logGroup: logs.LogGroup;
+  /** Where ECS Exec writes each command session's commands and output (`sfdeploy exec`). */
+  public readonly execLogGroup: logs.LogGroup;
   public readonly securityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: WebServiceProps) {
     super(scope, id);
+    // ECS Exec sessions are audited: who ran a session is in CloudTrail (ExecuteCommand), what they ran and saw is
+    // written here by the SSM agent in the container (logging OVERRIDE), kept as long as the app's logs
+    // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html#ecs-exec-logging). Like every log
+    // group here it has CloudWatch's service-side encryption; no stack encrypts logs with a KMS key, so
+    // cloudWatchEncryptionEnabled (which expects a KMS-encrypted group) stays off.
+    this.execLogGroup = new logs.LogGroup(this, 'ExecLogs', {
+      logGroupName: execLogGroupName(props.namePrefix),
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       clusterName: props.namePrefix,
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
+      executeCommandConfiguration: {
+        logging: ecs.ExecuteCommandLogging.OVERRIDE,
+        logConfiguration: { cloudWatchLogGroup: this.execLogGroup, cloudWatchEncryptionEnabled: false },
+      },
     });
 
     // Fixed name, so RETAIN_ON_UPDATE_OR_DELETE: a plain Retain would keep the group after a rolled-back first
     // create and the retry would fail with "already exists" (AWS documents RetainExceptOnCreate for this,
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/softfactory/${props.namePrefix}/app`,
+      logGroupName: appLogGroupName(props.namePrefix),
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
@@ -193,6 +212,9 @@ export class WebService extends Construct {
         mode: ecs.AwsLogDriverMode.NON_BLOCKING,
       }),
       stopTimeout: Duration.seconds(30),
+      // An init process as PID 1 reaps the processes ECS Exec sessions leave behind; the ECS Exec guide recommends
+      // it (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html).
+      linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -222,6 +244,10 @@ export class WebService extends Construct {
       bakeTime: Duration.minutes(props.bakeTimeMinutes),
       minHealthyPercent: 100,
       healthCheckGracePeriod: Duration.seconds(60),
+      // ECS Exec (`sfdeploy exec`, `sfdeploy db-tunnel`): the L2 gives the task role the four ssmmessages actions the
+      // SSM agent needs, and write access to the cluster's exec log group. Break-glass access stays an IAM decision:
+      // a person also needs ecs:ExecuteCommand (or ssm:StartSession) on these tasks.
+      enableExecuteCommand: true,
       ...(props.deploymentAlarmNames?.length
         ? {
             deploymentAlarms: {
@@ -235,6 +261,7 @@ export class WebService extends Construct {
       '@aws-cdk/aws-ecs:shouldUseCircuitBreaker',
       'The circuit breaker applies to rolling updates; blue/green fails fast through lifecycle hooks and deployment alarms.',
     );
+    this.acknowledgeExecFindings();
     const lb = props.loadBalancer;
     const target = this.service.loadBalancerTarget({
       containerName: CONTAINER_NAME,
@@ -350,6 +377,30 @@ export class WebService extends Construct {
   }
 
   private readonly hookTimeouts: number[] = [];
+
+  /**
+   * ECS Exec's task-role grants, as aws-cdk-lib writes them: ssmmessages:Create/Open Control/Data Channel and
+   * logs:DescribeLogGroups support no resource-level permissions (Service Authorization Reference: Amazon Session
+   * Manager Message Gateway Service, Amazon CloudWatch Logs), hence `*`; the log-stream actions are scoped to the
+   * exec log group (`:*` is its streams).
+   */
+  private acknowledgeExecFindings(): void {
+    const role = this.taskDefinition.taskRole;
+    const stack = Stack.of(this);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ECS Exec: the ssmmessages channel actions and logs:DescribeLogGroups have no resource-level permissions (AWS service authorization reference).',
+    });
+    Validations.of(role).acknowledge({
+      // The ARN exactly as aws-cdk-lib writes it into the policy (the group's name by reference).
+      id: wildcardResourceFinding(
+        this,
+        `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:${this.execLogGroup.logGroupName}:*`,
+      ),
+      reason: 'ECS Exec writes session logs as streams of the exec log group; the wildcard is that group’s streams.',
+    });
+  }
 }
 
 function containerImage(scope: Construct, image: ImageSource): ecs.ContainerImage {

@@ -195,7 +195,7 @@ describe('service', () => {
     });
   });
 
-  it('gives the task role no permissions and scopes the execution role to its image, log group and secret', () => {
+  it('gives the task role only ECS Exec’s permissions and scopes the execution role to its image, log group and secret', () => {
     const policies = resourcesOf(dev.service, 'AWS::IAM::Policy');
     const execution = Object.entries(policies).find(([id]) => id.startsWith('WebTaskExecutionRole'));
     assert.ok(execution);
@@ -205,10 +205,21 @@ describe('service', () => {
     for (const statement of statements) {
       if (statement.Resource === '*') assert.equal(statement.Action, 'ecr:GetAuthorizationToken');
     }
-    assert.equal(
-      Object.keys(policies).some((id) => id.startsWith('WebTaskTaskRole')),
-      false,
-    );
+    // The task role holds what the ECS Exec agent needs and nothing else (test/lib/ecs-exec.test.ts has the detail).
+    const taskRoleActions = Object.entries(policies)
+      .filter(([id]) => id.startsWith('WebTaskTaskRole'))
+      .flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: { Action: string | string[] }[] }).Statement)
+      .flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+    assert.deepEqual([...new Set(taskRoleActions)].sort(), [
+      'logs:CreateLogStream',
+      'logs:DescribeLogGroups',
+      'logs:DescribeLogStreams',
+      'logs:PutLogEvents',
+      'ssmmessages:CreateControlChannel',
+      'ssmmessages:CreateDataChannel',
+      'ssmmessages:OpenControlChannel',
+      'ssmmessages:OpenDataChannel',
+    ]);
   });
 
   it('serves HTTPS on 443 with the certificate and a TLS 1.3 policy', () => {
