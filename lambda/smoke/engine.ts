@@ -7,24 +7,25 @@
  * TLS certificates are verified; redirects are not followed unless a check says so; retries happen only
  * where a check says so; a check that did not run is `skipped`, never `pass`.
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { setMaxListeners } from 'node:events';
-import http, { type IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Evaluation, evaluate, truncate } from './assertions';
+import type { Unreachable } from './network-errors';
+import { type AppMode, type Check, fillPlaceholders, INVALID_TOKEN, SHARED_TEST_TOKENS, type SmokeSpec } from './spec';
 import {
-  type AppMode,
-  type BodyAssertion,
-  type Check,
-  fillPlaceholders,
-  type HeaderAssertion,
-  INVALID_TOKEN,
-  resolveJsonPath,
-  SHARED_TEST_TOKENS,
-  type SmokeSpec,
-} from './spec';
+  createTransport,
+  type Exchange,
+  exchangeOnce,
+  firstHeader,
+  type Request,
+  SUITE_DEADLINE_EXCEEDED,
+  type Transport,
+  type WaitingFor,
+} from './transport';
+
+export type { Unreachable } from './network-errors';
 
 export type Verdict = 'pass' | 'fail' | 'skipped';
 
@@ -54,6 +55,18 @@ export interface CheckResult {
   readonly excerpt: string | null;
   readonly attempts: number;
   readonly failureKind: FailureKind | null;
+  /** Set when the check failed without reaching a server (refused, unknown host, no connection in time). */
+  readonly unreachable: Unreachable | null;
+}
+
+/** Every check that ran failed without reaching a server: the target is down or out of reach, not wrong. */
+export interface SuiteUnreachable {
+  /** The distinct `host:port`s (or unresolved host names) tried, the base URL's first. */
+  readonly addresses: readonly string[];
+  /** The distinct causes: `connection refused`, `host not found`, … */
+  readonly causes: readonly string[];
+  /** Checks that ran (and so failed this way). */
+  readonly checks: number;
 }
 
 export interface SuiteResult {
@@ -64,6 +77,8 @@ export interface SuiteResult {
   readonly passed: boolean;
   readonly durationMs: number;
   readonly checks: readonly CheckResult[];
+  /** Set when no check that ran reached a server; null otherwise (or when none ran). */
+  readonly unreachable: SuiteUnreachable | null;
 }
 
 export interface RunSuiteOptions {
@@ -106,7 +121,6 @@ export interface RunSuiteOptions {
 
 const USER_AGENT = 'sfdeploy-smoke/1';
 const EXCERPT_CHARS = 200;
-const HTML_PREFIX = /^\s*(?:<!doctype\s+html|<html[\s>])/i;
 
 /** Runs the spec against `baseUrl`. Never throws for anything the server does. */
 export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
@@ -152,6 +166,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
       passed: ran.length > 0 && ran.every((c) => c.verdict === 'pass'),
       durationMs: Math.round(performance.now() - started),
       checks,
+      unreachable: summariseUnreachable(ran, transport.addressOf(base)),
     };
   } finally {
     clearTimeout(suiteTimer);
@@ -159,6 +174,14 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     // Keep-alive sockets would otherwise hold the event loop (the CLI) or leak across Lambda invocations.
     transport.destroy();
   }
+}
+
+function summariseUnreachable(ran: readonly CheckResult[], baseAddress: string): SuiteUnreachable | null {
+  if (ran.length === 0 || !ran.every((c) => c.unreachable !== null)) return null;
+  const addresses = [...new Set(ran.map((c) => c.unreachable!.address))];
+  // The base URL's own address first: it is the one the operator typed (plainHttp checks try another port).
+  addresses.sort((a, b) => Number(b === baseAddress) - Number(a === baseAddress));
+  return { addresses, causes: [...new Set(ran.map((c) => c.unreachable!.cause))], checks: ran.length };
 }
 
 /**
@@ -222,80 +245,6 @@ interface SuiteContext {
   readonly maxBodyBytes: number;
 }
 
-interface Transport {
-  /** The connection pool for a URL's scheme. */
-  agentFor(url: URL): http.Agent;
-  destroy(): void;
-}
-
-function createTransport(ca: string | Buffer | undefined, connectTo: Readonly<Record<string, string>>): Transport {
-  const lookup = cachingLookup(connectTo);
-  // One pool per scheme per suite: keep-alive lets retries, redirects and cleanups reuse a warm (TLS) connection.
-  // Each is made on first use: most suites speak one scheme only.
-  let secure: https.Agent | undefined;
-  let plain: http.Agent | undefined;
-  return {
-    agentFor: (url) => {
-      if (url.protocol === 'https:') {
-        secure ??= new https.Agent({ keepAlive: true, lookup, rejectUnauthorized: true, ...(ca ? { ca } : {}) });
-        return secure;
-      }
-      plain ??= new http.Agent({ keepAlive: true, lookup });
-      return plain;
-    },
-    destroy: () => {
-      secure?.destroy();
-      plain?.destroy();
-    },
-  };
-}
-
-/**
- * One DNS lookup per host per suite. Node resolves through getaddrinfo on a 4-thread pool, so forty
- * concurrent checks against one host would otherwise queue forty identical lookups.
- *
- * `connectTo` maps a URL host to the host actually resolved and connected to. Node's TLS layer takes the server
- * name (SNI) and the name the certificate is checked against from the request's host, not from the address the
- * socket reaches, so overriding only the lookup keeps both on the URL's host.
- */
-function cachingLookup(connectTo: Readonly<Record<string, string>>): LookupFunction {
-  const cache = new Map<string, Promise<LookupAddress[]>>();
-  const resolveAll = (requested: string) => {
-    const hostname = Object.hasOwn(connectTo, requested) ? connectTo[requested]! : requested;
-    let pending = cache.get(hostname);
-    if (!pending) {
-      pending = new Promise<LookupAddress[]>((resolve, reject) =>
-        dnsLookup(hostname, { all: true }, (error, addresses) => {
-          if (!error) return resolve(addresses);
-          // Name the host that failed to resolve: with connectTo it is not the one in the URL.
-          (error as { hostname?: string }).hostname = hostname;
-          reject(error);
-        }),
-      );
-      cache.set(hostname, pending);
-    }
-    return pending;
-  };
-  return (hostname, options, callback) => {
-    resolveAll(hostname).then(
-      (addresses) => {
-        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
-        const usable = family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : addresses;
-        if (usable.length === 0) {
-          const error: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${hostname}`);
-          error.code = 'ENOTFOUND';
-          callback(error, '', 0);
-        } else if (options.all) {
-          callback(null, usable);
-        } else {
-          callback(null, usable[0]!.address, usable[0]!.family);
-        }
-      },
-      (error: NodeJS.ErrnoException) => callback(error, '', 0),
-    );
-  };
-}
-
 async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
@@ -307,36 +256,6 @@ async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
-}
-
-/** What one HTTP exchange (redirects included) produced. */
-type Exchange =
-  | {
-      readonly ok: true;
-      readonly status: number;
-      readonly headers: IncomingHttpHeaders;
-      readonly body: Buffer;
-      readonly latencyMs: number;
-      readonly redirectedTo?: string;
-    }
-  | {
-      readonly ok: false;
-      readonly reason: string;
-      readonly kind: FailureKind;
-      readonly status?: number;
-      readonly headers?: IncomingHttpHeaders;
-      readonly body?: Buffer;
-      readonly latencyMs?: number;
-    };
-
-interface Evaluation {
-  readonly verdict: 'pass' | 'fail';
-  readonly reason: string | null;
-  readonly kind: FailureKind | null;
-  /** The answer was right but slower than the budget. */
-  readonly latencyOnly?: boolean;
-  /** Parsed JSON body when it parsed, for cleanups. */
-  readonly json: { readonly parsed: boolean; readonly value?: unknown };
 }
 
 interface CheckOutcome {
@@ -363,6 +282,7 @@ async function runCheck(check: Check, ctx: SuiteContext): Promise<CheckOutcome> 
     excerpt: null,
     attempts: 0,
     failureKind: null,
+    unreachable: null,
   });
   const plain = (result: CheckResult): CheckOutcome => ({ result, latencyOnly: false });
   if (check.appMode !== undefined && check.appMode !== ctx.appMode) {
@@ -434,6 +354,7 @@ async function runCheck(check: Check, ctx: SuiteContext): Promise<CheckOutcome> 
         excerpt: verdict === 'fail' && body && body.length > 0 ? excerptOf(body, ctx.token) : null,
         attempts,
         failureKind: verdict === 'fail' ? kind : null,
+        unreachable: verdict === 'fail' && !exchange.ok ? (exchange.unreachable ?? null) : null,
       },
       latencyOnly: verdict === 'fail' && reason === evaluation.reason && evaluation.latencyOnly === true,
     };
@@ -445,7 +366,7 @@ async function runCheck(check: Check, ctx: SuiteContext): Promise<CheckOutcome> 
 interface DeadlineWindow {
   readonly signal: AbortSignal;
   readonly deadline: number;
-  readonly timeoutReason: (waitingFor: 'response' | 'body') => string;
+  readonly timeoutReason: (waitingFor: WaitingFor) => string;
   close(): void;
 }
 
@@ -465,10 +386,12 @@ function openDeadline(ctx: SuiteContext, started: number): DeadlineWindow {
     deadline,
     timeoutReason: (waitingFor) =>
       controller.signal.reason === 'suite'
-        ? 'suite deadline exceeded'
-        : waitingFor === 'response'
-          ? `no response within ${ctx.checkTimeoutMs} ms`
-          : `response body not complete within ${ctx.checkTimeoutMs} ms`,
+        ? SUITE_DEADLINE_EXCEEDED
+        : waitingFor === 'connection'
+          ? `no connection within ${ctx.checkTimeoutMs} ms`
+          : waitingFor === 'response'
+            ? `no response within ${ctx.checkTimeoutMs} ms`
+            : `response body not complete within ${ctx.checkTimeoutMs} ms`,
     close: () => {
       clearTimeout(timer);
       ctx.suiteSignal.removeEventListener('abort', onSuiteAbort);
@@ -510,7 +433,7 @@ function perform(
   check: Check,
   ctx: SuiteContext,
   signal: AbortSignal,
-  timeoutReason: (waitingFor: 'response' | 'body') => string,
+  timeoutReason: (waitingFor: WaitingFor) => string,
 ): Promise<Exchange> {
   const body = check.body === undefined ? undefined : Buffer.from(JSON.stringify(check.body));
   return send(
@@ -555,20 +478,12 @@ function joinUrl(base: URL, path: string): URL {
   return new URL(prefix + path, base.origin);
 }
 
-interface Request {
-  readonly method: string;
-  readonly url: URL;
-  readonly headers: Record<string, string>;
-  readonly body: Buffer | undefined;
-  readonly followRedirects: number;
-}
-
 /** One request, plus any redirects the check allows, under one signal. */
 async function send(
   request: Request,
   ctx: SuiteContext,
   signal: AbortSignal,
-  timeoutReason: (waitingFor: 'response' | 'body') => string,
+  timeoutReason: (waitingFor: WaitingFor) => string,
 ): Promise<Exchange> {
   const started = performance.now();
   const visited = new Set<string>([request.url.href]);
@@ -638,330 +553,6 @@ async function send(
       body: becomesGet ? undefined : current.body,
     };
   }
-}
-
-type RawExchange =
-  | { readonly ok: true; readonly status: number; readonly headers: IncomingHttpHeaders; readonly body: Buffer }
-  | {
-      readonly ok: false;
-      readonly reason: string;
-      readonly kind: FailureKind;
-      readonly status?: number;
-      readonly headers?: IncomingHttpHeaders;
-      readonly body?: Buffer;
-    };
-
-/**
- * One HTTP request/response. Resolves exactly once: with the full (capped) body, or with a failure the moment
- * the signal fires, whatever state the socket is in.
- */
-function exchangeOnce(
-  request: Request,
-  ctx: SuiteContext,
-  signal: AbortSignal,
-  timeoutReason: (waitingFor: 'response' | 'body') => string,
-): Promise<RawExchange> {
-  return new Promise<RawExchange>((resolve) => {
-    let settled = false;
-    let response: http.IncomingMessage | undefined;
-    const chunks: Buffer[] = [];
-    let received = 0;
-
-    const finish = (outcome: RawExchange) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      resolve(outcome);
-    };
-    const partial = () =>
-      response ? { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) } : {};
-    const onAbort = () => {
-      finish({ ok: false, kind: 'timeout', reason: timeoutReason(response ? 'body' : 'response'), ...partial() });
-      req.destroy();
-    };
-
-    const module = request.url.protocol === 'https:' ? https : http;
-    const req = module.request(
-      request.url,
-      { method: request.method, headers: request.headers, agent: ctx.transport.agentFor(request.url) },
-      (res) => {
-        response = res;
-        const declared = Number(firstHeader(res.headers['content-length']));
-        if (Number.isFinite(declared) && declared > ctx.maxBodyBytes) {
-          finish({
-            ok: false,
-            kind: 'assertion',
-            reason: `response body of ${declared} bytes is over the ${ctx.maxBodyBytes}-byte limit`,
-            status: res.statusCode,
-            headers: res.headers,
-          });
-          req.destroy();
-          return;
-        }
-        res.on('data', (chunk: Buffer) => {
-          if (settled) return;
-          received += chunk.length;
-          if (received > ctx.maxBodyBytes) {
-            finish({
-              ok: false,
-              kind: 'assertion',
-              reason: `response body over the ${ctx.maxBodyBytes}-byte limit`,
-              ...partial(),
-            });
-            req.destroy();
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () =>
-          finish({ ok: true, status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', (error: NodeJS.ErrnoException) =>
-          finish({ ok: false, ...describeNetworkError(error, true), ...partial() }),
-        );
-        res.on('close', () => {
-          if (!res.complete) finish({ ok: false, kind: 'network', reason: 'connection reset mid-body', ...partial() });
-        });
-      },
-    );
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      finish({ ok: false, ...describeNetworkError(error, response !== undefined), ...partial() }),
-    );
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    req.end(request.body);
-  });
-}
-
-const TLS_REASONS: Record<string, string> = {
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS: self-signed certificate',
-  SELF_SIGNED_CERT_IN_CHAIN: 'TLS: self-signed certificate in the chain',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS: certificate not issued by a trusted CA (missing intermediate?)',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'TLS: certificate not issued by a trusted CA',
-  CERT_HAS_EXPIRED: 'TLS: certificate expired',
-  CERT_NOT_YET_VALID: 'TLS: certificate not yet valid',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS: certificate does not match the host name',
-};
-
-/** "TLS: the certificate is not valid for app.example.com: it names other.example.com, *.example.org". */
-function describeNameMismatch(error: NodeJS.ErrnoException): string {
-  const { host, cert } = error as { host?: string; cert?: { subjectaltname?: string; subject?: { CN?: unknown } } };
-  const names = (cert?.subjectaltname ?? '')
-    .split(',')
-    .map((name) => name.trim().replace(/^(?:DNS|IP Address):/, ''))
-    .filter((name) => name !== '');
-  if (names.length === 0 && typeof cert?.subject?.CN === 'string') names.push(cert.subject.CN);
-  const what = host ? `the certificate is not valid for ${host}` : 'the certificate does not match the host name';
-  return `TLS: ${what}${names.length > 0 ? `: it names ${names.join(', ')}` : ''}`;
-}
-
-function describeNetworkError(
-  error: NodeJS.ErrnoException,
-  headersReceived: boolean,
-): { kind: FailureKind; reason: string } {
-  const code = error.code ?? '';
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return { kind: 'assertion', reason: describeNameMismatch(error) };
-  const tls = TLS_REASONS[code];
-  if (tls) return { kind: 'assertion', reason: tls };
-  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|SSL/i.test(error.message)) {
-    return { kind: 'assertion', reason: `TLS: ${error.message}` };
-  }
-  const host = (error as { hostname?: string }).hostname;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return { kind: 'network', reason: 'connection refused' };
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return {
-        kind: 'network',
-        reason: headersReceived ? 'connection reset mid-body' : 'connection reset before a response',
-      };
-    case 'ENOTFOUND':
-      return { kind: 'assertion', reason: `host not found${host ? ` (${host})` : ''}` };
-    case 'EAI_AGAIN':
-      return { kind: 'network', reason: `DNS lookup failed temporarily${host ? ` (${host})` : ''}` };
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return { kind: 'network', reason: 'host unreachable' };
-    case 'ETIMEDOUT':
-      return { kind: 'timeout', reason: 'connection timed out' };
-    default:
-      if (code.startsWith('HPE_')) return { kind: 'assertion', reason: `invalid HTTP response (${error.message})` };
-      if (error.message === 'socket hang up') {
-        return { kind: 'network', reason: 'connection closed before a response' };
-      }
-      return { kind: 'network', reason: error.message || code || 'request failed' };
-  }
-}
-
-function evaluate(check: Check, exchange: Exchange): Evaluation {
-  const noJson = { parsed: false } as const;
-  if (!exchange.ok) return { verdict: 'fail', reason: exchange.reason, kind: exchange.kind, json: noJson };
-  const { status, headers, body } = exchange;
-  const text = body.toString('utf8');
-  const contentType = firstHeader(headers['content-type']) ?? '';
-  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
-  const looksHtml = mediaType === 'text/html' || HTML_PREFIX.test(text);
-  const json = parseJson(text, mediaType);
-  const fail = (reason: string, kind: FailureKind = 'assertion'): Evaluation => ({
-    verdict: 'fail',
-    reason,
-    kind,
-    json,
-  });
-
-  if (!check.expect.status.includes(status)) {
-    const detail =
-      exchange.redirectedTo !== undefined
-        ? ` (redirect to ${exchange.redirectedTo})`
-        : looksHtml && check.expect.contentType !== 'text/html'
-          ? ' (HTML error page)'
-          : '';
-    const kind: FailureKind = status === 502 || status === 503 || status === 504 ? 'gateway' : 'assertion';
-    return fail(`expected status ${check.expect.status.join('/')}, got ${status}${detail}`, kind);
-  }
-
-  const expectedType = check.expect.contentType?.toLowerCase();
-  if (expectedType !== undefined) {
-    const wantsJson = isJsonMediaType(expectedType);
-    const matches = wantsJson ? isJsonMediaType(mediaType) : mediaType === expectedType;
-    if (!matches) {
-      const what = wantsJson ? 'JSON' : expectedType;
-      const got = mediaType || 'no Content-Type';
-      return fail(`expected ${what} but got ${got}${looksHtml && wantsJson ? ' (HTML error page)' : ''}`);
-    }
-    if (wantsJson && !json.parsed) return fail(`invalid JSON body (${json.error})`);
-  }
-
-  const problems: string[] = [];
-  for (const assertion of check.expect.body) {
-    const problem = checkBody(assertion, text, json);
-    if (problem) problems.push(problem);
-  }
-  for (const assertion of check.expect.headers) {
-    const problem = checkHeader(assertion, headers);
-    if (problem) problems.push(problem);
-  }
-  const overBudget = check.latencyBudgetMs !== undefined && exchange.latencyMs > check.latencyBudgetMs;
-  if (overBudget) {
-    problems.push(`latency ${Math.round(exchange.latencyMs)} ms over budget ${check.latencyBudgetMs} ms`);
-  }
-  if (problems.length > 0) return { ...fail(problems.join('; ')), latencyOnly: overBudget && problems.length === 1 };
-  return { verdict: 'pass', reason: null, kind: null, json };
-}
-
-type JsonParse = { parsed: true; value: unknown; error?: undefined } | { parsed: false; error: string };
-
-function parseJson(text: string, mediaType: string): JsonParse {
-  if (text.length === 0 && !isJsonMediaType(mediaType)) return { parsed: false, error: 'empty body' };
-  try {
-    return { parsed: true, value: JSON.parse(text) };
-  } catch (error) {
-    return { parsed: false, error: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-function isJsonMediaType(mediaType: string): boolean {
-  return /^[\w.+-]+\/(?:[\w.-]+\+)?json$/.test(mediaType);
-}
-
-function checkBody(assertion: BodyAssertion, text: string, json: JsonParse): string | undefined {
-  switch (assertion.kind) {
-    case 'doctype':
-      return /^\uFEFF?\s*(?:<!--[\s\S]*?-->\s*)*<!doctype\s+html/i.test(text)
-        ? undefined
-        : 'expected an HTML document starting with <!DOCTYPE html>';
-    case 'contains': {
-      const haystack = assertion.ignoreCase ? text.toLowerCase() : text;
-      const found = assertion.anyOf.some((needle) =>
-        haystack.includes(assertion.ignoreCase ? needle.toLowerCase() : needle),
-      );
-      return found ? undefined : `body contains none of ${assertion.anyOf.map((n) => JSON.stringify(n)).join(', ')}`;
-    }
-    case 'json': {
-      if (!json.parsed) return `expected a JSON body (${json.error})`;
-      if (assertion.type === 'object' && !isPlainObject(json.value))
-        return `expected a JSON object, got ${jsonType(json.value)}`;
-      if (assertion.type === 'array' && !Array.isArray(json.value))
-        return `expected a JSON array, got ${jsonType(json.value)}`;
-      return undefined;
-    }
-    case 'json-path': {
-      if (!json.parsed) return `expected a JSON body with ${assertion.path} (${json.error})`;
-      const { found, value } = resolveJsonPath(json.value, assertion.path);
-      if (!found) return assertion.optional ? undefined : `JSON field ${assertion.path} is missing`;
-      if (assertion.equals !== undefined && !deepEqual(value, assertion.equals)) {
-        return `expected JSON field ${assertion.path} = ${JSON.stringify(assertion.equals)}, got ${truncate(JSON.stringify(value), 80)}`;
-      }
-      if (assertion.type !== undefined && jsonType(value) !== assertion.type) {
-        return `expected JSON field ${assertion.path} to be ${assertion.type}, got ${jsonType(value)}`;
-      }
-      if (
-        assertion.matches !== undefined &&
-        (typeof value !== 'string' || !new RegExp(assertion.matches).test(value))
-      ) {
-        return `expected JSON field ${assertion.path} to match /${assertion.matches}/, got ${truncate(JSON.stringify(value), 80)}`;
-      }
-      return undefined;
-    }
-  }
-}
-
-function checkHeader(assertion: HeaderAssertion, headers: IncomingHttpHeaders): string | undefined {
-  const wanted = assertion.name.toLowerCase();
-  const isPrefix = wanted.endsWith('*');
-  const names = Object.keys(headers).filter((name) =>
-    isPrefix ? name.startsWith(wanted.slice(0, -1)) : name === wanted,
-  );
-  if (!assertion.present) return names.length === 0 ? undefined : `unexpected response header ${names[0]}`;
-  if (names.length === 0) return `missing response header ${assertion.name}`;
-  const values = names.map((name) => headerText(headers[name]));
-  const describe = () => `header ${names[0]}: got ${JSON.stringify(values[0])}`;
-  if (assertion.equals !== undefined && !values.includes(assertion.equals)) {
-    return `${describe()}, expected ${JSON.stringify(assertion.equals)}`;
-  }
-  if (assertion.oneOf !== undefined && !values.some((v) => assertion.oneOf!.includes(v))) {
-    return `${describe()}, expected one of ${assertion.oneOf.map((v) => JSON.stringify(v)).join(', ')}`;
-  }
-  if (assertion.matches !== undefined && !values.some((v) => new RegExp(assertion.matches!).test(v))) {
-    return `${describe()}, expected to match /${assertion.matches}/`;
-  }
-  return undefined;
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function headerText(value: string | string[] | undefined): string {
-  return Array.isArray(value) ? value.join(', ') : (value ?? '');
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function jsonType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function excerptOf(body: Buffer, token: string | undefined): string {

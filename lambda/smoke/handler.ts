@@ -10,7 +10,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { isRollback, type LifecycleHookResponse, lifecycleHookEventSchema } from '../shared/lifecycle-hook';
 import { runSuite, type SuiteResult } from './engine';
-import { parseSmokeEnv, SMOKE_METRICS, SMOKE_TOKEN_PLACEHOLDER, type SmokeEnv } from './env';
+import { parseSmokeEnv, SMOKE_METRICS, type SmokeEnv } from './env';
 import {
   decideHookOutcome,
   formatNotification,
@@ -20,6 +20,10 @@ import {
   readAttempt,
 } from './hook';
 import { defaultSpec } from './spec';
+import { type TokenLookup, tokenFromSecret } from './token';
+
+/** Kept here too: the token rule moved to token.ts, shared with `sfdeploy smoke --token-secret`. */
+export { type TokenLookup, tokenFromSecret } from './token';
 
 const SERVICE_NAME = 'softfactory-smoke';
 /** Re-read the token after this long, so a rotated secret is picked up without a cold start. */
@@ -37,8 +41,6 @@ export const SDK_CLIENT_CONFIG = {
 } as const;
 /** Time kept back from the Lambda timeout for the notification (one bounded SDK call) and the answer to ECS. */
 const RESERVE_MS = 10_000;
-/** SoftFactory's built-in test-mode tokens: publicly known, accepted only in test mode, refused in production mode. */
-const SHARED_TEST_TOKENS = new Set(['demo_token', 'test_token']);
 
 export interface SmokeHandlerDeps {
   readonly logger?: Logger;
@@ -242,41 +244,6 @@ function report(logger: Logger, decision: HookDecision, result: SuiteResult): vo
 const TOKEN_HOWTO =
   "Put the smoke user's bearer token into the secret (README: Rotating the smoke token): " +
   "aws secretsmanager put-secret-value --secret-id <secret> --secret-string '<token>'. The next run uses it.";
-
-/** A usable token, or why there is none. */
-export type TokenLookup =
-  | { readonly token: string; readonly problem?: undefined }
-  | { readonly token?: undefined; readonly problem: string };
-
-/**
- * The secret holds the token itself, or JSON with a `token` field (the shape a rotation Lambda tends to write).
- * Not usable: an empty value, the placeholder the stack writes at create, JSON without a token, and SoftFactory's
- * shared test-mode tokens (anyone may send those; production mode refuses them).
- */
-export function tokenFromSecret(secretString: string | undefined): TokenLookup {
-  let text = secretString?.trim() ?? '';
-  if (text.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return { problem: 'the secret looks like JSON but does not parse' };
-    }
-    const token = (parsed as { token?: unknown }).token;
-    if (typeof token !== 'string' || token.trim() === '') {
-      return { problem: 'the secret is JSON without a non-empty "token" field' };
-    }
-    text = token.trim();
-  }
-  if (text === '') return { problem: 'the secret is empty' };
-  if (text === SMOKE_TOKEN_PLACEHOLDER) return { problem: 'the secret still holds the placeholder the stack created' };
-  if (SHARED_TEST_TOKENS.has(text)) {
-    return {
-      problem: `the secret holds SoftFactory's shared test-mode token ${text}, not the smoke user's own token`,
-    };
-  }
-  return { token: text };
-}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -233,7 +233,7 @@ export const specSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['checks', index, 'id'],
-          message: `duplicate id (check #${first} has it too)`,
+          message: `duplicate id (checks[${first}] has it too)`,
         });
       } else seen.set(check.id, index);
     }
@@ -247,18 +247,23 @@ export type BodyAssertion = Check['expect']['body'][number];
 export type HeaderAssertion = Check['expect']['headers'][number];
 export type AuthMode = Check['auth'];
 
-/** A spec that failed validation; the message is one line naming the check and the field. */
+/**
+ * A spec that failed validation. `problems` lists every one, each a line naming the field by its path in the document
+ * (`checks[3].expect.status (check "health"): expected an array of HTTP status codes`); the message is the first one.
+ */
 export class SpecError extends Error {
   override readonly name = 'SpecError';
+  constructor(readonly problems: readonly string[]) {
+    const [first = 'invalid spec', ...rest] = problems;
+    super(rest.length > 0 ? `${first} (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})` : first);
+  }
 }
 
-/** Validates an already-parsed JSON value as a spec. Throws SpecError. */
+/** Validates an already-parsed JSON value as a spec. Throws SpecError listing every problem. */
 export function parseSpec(value: unknown): SmokeSpec {
   const result = specSchema.safeParse(value);
   if (result.success) return result.data;
-  const [first, ...rest] = result.error.issues;
-  const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})` : '';
-  throw new SpecError(`${describeIssue(first!, value)}${more}`);
+  throw new SpecError(result.error.issues.flatMap((issue) => describeIssue(issue, value)));
 }
 
 /** Parses spec text (JSON). Throws SpecError for bad JSON too. */
@@ -267,7 +272,7 @@ export function parseSpecText(text: string): SmokeSpec {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new SpecError(`spec: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new SpecError([`not valid JSON (${error instanceof Error ? error.message : String(error)})`]);
   }
   return parseSpec(value);
 }
@@ -279,6 +284,11 @@ export function defaultSpec(): SmokeSpec {
   return cachedDefault;
 }
 
+/** The default spec as written (defaults left out), for `sfdeploy smoke --print-default-spec` to copy and edit. */
+export function defaultSpecDocument(): SmokeSpecInput {
+  return defaultSpecJson as SmokeSpecInput;
+}
+
 interface Issue {
   readonly code: string;
   readonly path: readonly PropertyKey[];
@@ -286,34 +296,33 @@ interface Issue {
   readonly keys?: readonly string[];
 }
 
-function describeIssue(issue: Issue, input: unknown): string {
-  let segments = [...issue.path];
+/** One line per problem: an unknown-fields issue becomes one line per unknown field. */
+function describeIssue(issue: Issue, input: unknown): string[] {
   let message = issue.message;
-  if (issue.code === 'unrecognized_keys' && issue.keys && issue.keys.length > 0) {
-    segments = [...segments, issue.keys[0]!];
-    message = `unknown field${issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).join(', ')})` : ''}`;
-  }
   if (issue.code === 'invalid_key') message = 'not a valid HTTP header name';
   message = message.charAt(0).toLowerCase() + message.slice(1);
-  if (segments[0] === 'checks' && typeof segments[1] === 'number') {
-    const index = segments[1];
-    const field = formatPath(segments.slice(2));
-    const where = checkLabel(input, index);
-    return field ? `spec: ${where} field ${field}: ${message}` : `spec: ${where}: ${message}`;
-  }
-  const field = formatPath(segments);
-  return field ? `spec: field ${field}: ${message}` : `spec: ${message}`;
+  const unknown = issue.code === 'unrecognized_keys' ? (issue.keys ?? []) : [];
+  const paths = unknown.length > 0 ? unknown.map((key) => [...issue.path, key]) : [[...issue.path]];
+  return paths.map((segments) => {
+    const text = unknown.length > 0 ? 'unknown field' : message;
+    const where = formatPath(segments);
+    const check =
+      segments[0] === 'checks' && typeof segments[1] === 'number' ? checkLabel(input, segments[1]) : undefined;
+    const label = check ? `${where} (check "${check}")` : where;
+    return label ? `${label}: ${text}` : text;
+  });
 }
 
-function checkLabel(input: unknown, index: number): string {
+/** The id of check #index as written, when it is a usable id. */
+function checkLabel(input: unknown, index: number): string | undefined {
   if (typeof input === 'object' && input !== null && Array.isArray((input as { checks?: unknown }).checks)) {
     const check: unknown = (input as { checks: unknown[] }).checks[index];
     if (typeof check === 'object' && check !== null) {
       const id = (check as { id?: unknown }).id;
-      if (typeof id === 'string' && ID_PATTERN.test(id)) return `check "${id}"`;
+      if (typeof id === 'string' && ID_PATTERN.test(id)) return id;
     }
   }
-  return `check #${index}`;
+  return undefined;
 }
 
 function formatPath(segments: readonly PropertyKey[]): string {

@@ -24,6 +24,7 @@ function check(
     excerpt: null,
     attempts: verdict === 'skipped' ? 0 : 1,
     failureKind: verdict === 'fail' ? kind : null,
+    unreachable: null,
   } satisfies CheckResult;
 }
 
@@ -37,6 +38,7 @@ function suite(...checks: CheckResult[]): SuiteResult {
     passed: ran.length > 0 && ran.every((c) => c.verdict === 'pass'),
     durationMs: 420,
     checks,
+    unreachable: null,
   };
 }
 

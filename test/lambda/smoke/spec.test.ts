@@ -55,40 +55,40 @@ describe('check spec validation', () => {
       spec: specWith((c) => {
         c['expect'] = { status: 200 };
       }),
-      message: 'spec: check "health" field expect.status: expected an array of HTTP status codes',
+      message: 'checks[0].expect.status (check "health"): expected an array of HTTP status codes',
     },
     {
       name: 'a status code out of range',
       spec: specWith((c) => {
         c['expect'] = { status: [200, 99] };
       }),
-      message: 'spec: check "health" field expect.status[1]: expected an HTTP status code (an integer 100-599)',
+      message: 'checks[0].expect.status[1] (check "health"): expected an HTTP status code (an integer 100-599)',
     },
     {
       name: 'an empty status list',
       spec: specWith((c) => {
         c['expect'] = { status: [] };
       }),
-      message: 'spec: check "health" field expect.status: expected an array of HTTP status codes',
+      message: 'checks[0].expect.status (check "health"): expected an array of HTTP status codes',
     },
     {
       name: 'a missing id (named by index)',
       spec: specWith((c) => {
         delete c['id'];
       }),
-      message: 'spec: check #0 field id: expected a short kebab-case id',
+      message: 'checks[0].id: expected a short kebab-case id',
     },
     {
       name: 'an id that is not kebab-case',
       spec: specWith((c) => {
         c['id'] = 'Health Check';
       }),
-      message: 'spec: check #0 field id: expected a short kebab-case id such as "sns-accounts"',
+      message: 'checks[0].id: expected a short kebab-case id such as "sns-accounts"',
     },
     {
       name: 'a duplicate id',
       spec: { version: 1, checks: [validCheck(), validCheck()] },
-      message: 'spec: check "health" field id: duplicate id (check #0 has it too)',
+      message: 'checks[1].id (check "health"): duplicate id (checks[0] has it too)',
     },
     {
       name: 'an unknown auth mode',
@@ -96,14 +96,14 @@ describe('check spec validation', () => {
         c['auth'] = 'basic';
       }),
       message:
-        'spec: check "health" field auth: expected "none", "bearer", "invalid-token", "demo-token" or "test-token"',
+        'checks[0].auth (check "health"): expected "none", "bearer", "invalid-token", "demo-token" or "test-token"',
     },
     {
       name: 'an unknown app mode',
       spec: specWith((c) => {
         c['appMode'] = 'staging';
       }),
-      message: 'spec: check "health" field appMode: expected "production" or "test"',
+      message: 'checks[0].appMode (check "health"): expected "production" or "test"',
     },
     {
       name: 'the smoke token on a plain-HTTP check',
@@ -112,42 +112,42 @@ describe('check spec validation', () => {
         c['auth'] = 'bearer';
       }),
       message:
-        'spec: check "health" field auth: a plainHttp check never carries the smoke token (it would cross the network in clear text)',
+        'checks[0].auth (check "health"): a plainHttp check never carries the smoke token (it would cross the network in clear text)',
     },
     {
       name: 'an unknown method',
       spec: specWith((c) => {
         c['method'] = 'FETCH';
       }),
-      message: 'spec: check "health" field method: expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+      message: 'checks[0].method (check "health"): expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
     },
     {
       name: 'a misspelt field',
       spec: specWith((c) => {
         c['expcet'] = {};
       }),
-      message: 'spec: check "health" field expcet: unknown field',
+      message: 'checks[0].expcet (check "health"): unknown field',
     },
     {
       name: 'an unknown body assertion kind',
       spec: specWith((c) => {
         c['expect'] = { status: [200], body: [{ kind: 'xpath' }] };
       }),
-      message: /^spec: check "health" field expect\.body\[0\]\.kind: /,
+      message: /^checks\[0\]\.expect\.body\[0\]\.kind \(check "health"\): /,
     },
     {
       name: 'an invalid regular expression',
       spec: specWith((c) => {
         c['expect'] = { status: [200], body: [{ kind: 'json-path', path: 'auth_url', matches: '(' }] };
       }),
-      message: 'spec: check "health" field expect.body[0].matches: not a valid regular expression',
+      message: 'checks[0].expect.body[0].matches (check "health"): not a valid regular expression',
     },
     {
       name: 'a body on a GET',
       spec: specWith((c) => {
         c['body'] = { a: 1 };
       }),
-      message: 'spec: check "health" field body: a GET request cannot carry a body',
+      message: 'checks[0].body (check "health"): a GET request cannot carry a body',
     },
     {
       name: 'credentials in the headers',
@@ -155,14 +155,14 @@ describe('check spec validation', () => {
         c['headers'] = { Authorization: 'Bearer demo_token' };
       }),
       message:
-        'spec: check "health" field headers: set credentials with "auth", never an Authorization header in the spec',
+        'checks[0].headers (check "health"): set credentials with "auth", never an Authorization header in the spec',
     },
     {
       name: 'too many retries',
       spec: specWith((c) => {
         c['retries'] = 9;
       }),
-      message: 'spec: check "health" field retries: expected at most 5',
+      message: 'checks[0].retries (check "health"): expected at most 5',
     },
     {
       name: 'a writing check with retries',
@@ -172,43 +172,43 @@ describe('check spec validation', () => {
         c['retries'] = 1;
       }),
       message:
-        'spec: check "health" field retries: a check that writes is not retried (every attempt would create data again)',
+        'checks[0].retries (check "health"): a check that writes is not retried (every attempt would create data again)',
     },
     {
       name: 'a negative latency budget',
       spec: specWith((c) => {
         c['latencyBudgetMs'] = -5;
       }),
-      message: 'spec: check "health" field latencyBudgetMs: expected a positive number of milliseconds',
+      message: 'checks[0].latencyBudgetMs (check "health"): expected a positive number of milliseconds',
     },
     {
       name: 'a path without a leading slash',
       spec: specWith((c) => {
         c['path'] = 'health';
       }),
-      message: 'spec: check "health" field path: expected a path starting with "/" (no spaces, no fragment)',
+      message: 'checks[0].path (check "health"): expected a path starting with "/" (no spaces, no fragment)',
     },
     {
       name: 'a malformed cleanup placeholder',
       spec: specWith((c) => {
         c['cleanup'] = { path: '/api/sns/posts/{json:a..b}' };
       }),
-      message: 'spec: check "health" field cleanup.path: placeholders look like {json:id} or {json:id|post.id}',
+      message: 'checks[0].cleanup.path (check "health"): placeholders look like {json:id} or {json:id|post.id}',
     },
     {
       name: 'another version',
       spec: { version: 2, checks: [validCheck()] },
-      message: 'spec: field version: expected 1 (the only spec version this tool reads)',
+      message: 'version: expected 1 (the only spec version this tool reads)',
     },
     {
       name: 'no checks',
       spec: { version: 1, checks: [] },
-      message: 'spec: field checks: expected at least one check',
+      message: 'checks: expected at least one check',
     },
   ];
 
   for (const { name, spec, message } of cases) {
-    it(`names the check and the field for ${name}`, () => {
+    it(`names the field by its path, and the check, for ${name}`, () => {
       const actual = messageOf(spec);
       if (typeof message === 'string') assert.equal(actual, message);
       else assert.match(actual, message);
@@ -223,12 +223,38 @@ describe('check spec validation', () => {
     assert.match(messageOf(spec), /\(and 1 more problem\)$/);
   });
 
+  it('lists every problem, one line each with its path, in document order', () => {
+    const spec = {
+      version: 1,
+      checks: [
+        validCheck(),
+        { ...validCheck(), id: 'second', expect: { status: [700] }, retries: 9, colour: 'red', shade: 'dark' },
+        { ...validCheck(), id: 'Bad Id' },
+      ],
+    };
+    try {
+      parseSpec(spec);
+      assert.fail('the spec was accepted');
+    } catch (error) {
+      assert.ok(error instanceof SpecError);
+      assert.deepEqual([...error.problems].sort(), [
+        'checks[1].colour (check "second"): unknown field',
+        'checks[1].expect.status[0] (check "second"): expected an HTTP status code (an integer 100-599)',
+        'checks[1].retries (check "second"): expected at most 5',
+        'checks[1].shade (check "second"): unknown field',
+        'checks[2].id: expected a short kebab-case id such as "sns-accounts"',
+      ]);
+      for (const problem of error.problems) assert.doesNotMatch(problem, /\n/);
+      assert.match(error.message, /\(and 4 more problems\)$/);
+    }
+  });
+
   it('reports text that is not JSON', () => {
     assert.throws(
       () => parseSpecText('{"version": 1,'),
       (error: unknown) => {
         assert.ok(error instanceof SpecError);
-        assert.match(error.message, /^spec: not valid JSON \(/);
+        assert.match(error.message, /^not valid JSON \(/);
         return true;
       },
     );
