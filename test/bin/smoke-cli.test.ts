@@ -58,9 +58,9 @@ describe('sfdeploy smoke', () => {
     const run = sfdeploy(['--url', healthy.url]);
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stdout.split('\n');
-    assert.match(lines[0]!, /^id\s+verdict\s+status\s+latency\s+reason$/);
-    assert.match(run.stdout, /\nhealth\s+pass\s+200\s+\d+ ms\n/);
-    assert.match(run.stdout, /\nauth-me-token\s+skipped\s+-\s+-\s+needs a token/);
+    assert.match(lines[0]!, /^id\s+method\s+path\s+verdict\s+status\s+latency\s+reason$/);
+    assert.match(run.stdout, /\nhealth\s+GET\s+\/health\s+pass\s+200\s+\d+ ms\n/);
+    assert.match(run.stdout, /\nauth-me-token\s+GET\s+\S+\s+skipped\s+-\s+-\s+needs a token/);
     assert.match(
       run.stdout,
       /\nPASSED: \d+ passed, 0 failed, \d+ skipped in \d+ ms against http:\/\/127\.0\.0\.1:\d+\/\n$/,
@@ -74,7 +74,7 @@ describe('sfdeploy smoke', () => {
     const run = sfdeploy(['--url', healthy.url, '--json', '--token-env', 'SMOKE_TOKEN'], { SMOKE_TOKEN: TOKEN });
     assert.equal(run.status, 0, run.stderr);
     const document = JSON.parse(run.stdout) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(document), ['target', 'passed', 'durationMs', 'checks']);
+    assert.deepEqual(Object.keys(document), ['target', 'passed', 'durationMs', 'unreachable', 'checks']);
     assert.equal(document['passed'], true);
     const checks = document['checks'] as Record<string, unknown>[];
     for (const check of checks) {
@@ -96,7 +96,7 @@ describe('sfdeploy smoke', () => {
   it('exits 1 and names the failing check when the service is broken', () => {
     const run = sfdeploy(['--url', brokenHealth.url, '--tag', 'health']);
     assert.equal(run.status, 1);
-    assert.match(run.stdout, /\nhealth\s+FAIL\s+200\s+\d+ ms\s+expected JSON field status = "ok", got "degraded"\n/);
+    assert.match(run.stdout, /\nhealth\s+GET\s+\/health\s+FAIL\s+200\s+\d+ ms\s+expected JSON field status = "ok", got "degraded"\n/);
     assert.match(run.stdout, /\nFAILED: 0 passed, 1 failed, 0 skipped/);
   });
 
@@ -121,7 +121,7 @@ describe('sfdeploy smoke', () => {
     {
       name: 'both --token and --token-env',
       args: ['--token', 'a', '--token-env', 'B'],
-      message: /either --token or --token-env, not both/,
+      message: /use only one of --token, --token-env and --token-secret/,
     },
     {
       name: 'an unset token variable',
@@ -140,9 +140,9 @@ describe('sfdeploy smoke', () => {
         version: 1,
         checks: [{ id: 'health', title: 'h', path: '/health', expect: { status: '200' } }],
       }),
-      message: /spec: check "health" field expect\.status: expected an array of HTTP status codes/,
+      message: /: checks\[0\]\.expect\.status \(check "health"\): expected an array of HTTP status codes/,
     },
-    { name: 'a spec that is not JSON', args: ['--spec', 'SPEC'], spec: '{ nope', message: /spec: not valid JSON/ },
+    { name: 'a spec that is not JSON', args: ['--spec', 'SPEC'], spec: '{ nope', message: /\.json: not valid JSON/ },
     { name: 'a tag no check carries', args: ['--tag', 'nonexistent'], message: /--tag nonexistent matches no check/ },
     { name: 'a bad timeout', args: ['--timeout', '-5'], message: /--timeout: expected a whole number of milliseconds/ },
     { name: 'an unknown app mode', args: ['--app-mode', 'prod'], message: /--app-mode: expected production or test/ },
@@ -176,10 +176,10 @@ describe('sfdeploy smoke', () => {
   it('with --app-mode production fails a test-mode app on the shared tokens it accepts, and says why other checks were skipped', () => {
     const run = sfdeploy(['--url', healthy.url, '--app-mode', 'production', '--tag', 'auth']);
     assert.equal(run.status, 1, run.stderr);
-    assert.match(run.stdout, /\ndemo-token-refused\s+FAIL\s+200\s+\d+ ms\s+expected status 401, got 200\n/);
+    assert.match(run.stdout, /\ndemo-token-refused\s+GET\s+\S+\s+FAIL\s+200\s+\d+ ms\s+expected status 401, got 200\n/);
     assert.match(
       run.stdout,
-      /\ndemo-token-accepted\s+skipped\s+-\s+-\s+checks test mode; this target runs the app in production mode\n/,
+      /\ndemo-token-accepted\s+GET\s+\S+\s+skipped\s+-\s+-\s+checks test mode; this target runs the app in production mode\n/,
     );
   });
 
