@@ -91,6 +91,20 @@ describe('npm run build:cli', () => {
     assert.match(readFileSync(join(DIST, 'sfdeploy.js'), 'utf8'), /\/\/# sourceMappingURL=sfdeploy\.js\.map\s*$/);
   });
 
+  it('compiles no source that finds files from its own __dirname, which in dist/sfdeploy.js is dist/', () => {
+    // Each exception says why the bundle's directory is right (or handled) for it.
+    const allowed = new Map([
+      ['lambda/migrate/row-batches.ts', 'looks for read-worker.js beside the running bundle: dist/read-worker.js'],
+      ['lib/checklist/source.ts', 'walks up from __dirname to the directory holding package.json'],
+    ]);
+    const using = inputs().filter((file) => /\b__(dirname|filename)\b/.test(readFileSync(join(ROOT, file), 'utf8')));
+    assert.deepEqual(
+      using.filter((file) => !allowed.has(file)),
+      [],
+      'resolve from the repository root instead (see lib/checklist/source.ts), or add a reason here',
+    );
+  });
+
   it('leaves packages to node_modules: every package the bundles load is a dependency, none a dev dependency', () => {
     // The oracle is the bundles' text and package.json, not the build script: whatever the bundles require() or
     // import() by name must survive `npm ci --omit=dev`.
