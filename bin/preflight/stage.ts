@@ -8,10 +8,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageConfig } from '../../lib/config/stage-config';
 import type { Stage } from '../../lib/config/stages';
+import { repositoryRoot } from '../../lib/repository-root';
 import { UsageError } from '../cli/support';
 
 /** The repository root: where cdk.json lives, where the CDK CLI runs, and what `imageDirectory` is relative to. */
-export const PROJECT_DIR = join(__dirname, '..', '..');
+export const PROJECT_DIR = repositoryRoot();
 
 /** The CDK stack names of a stage (lib/app.ts createStacks). */
 export function stackNames(stage: Stage): { network: string; data: string; service: string } {

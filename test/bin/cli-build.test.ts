@@ -95,13 +95,13 @@ describe('npm run build:cli', () => {
     // Each exception says why the bundle's directory is right (or handled) for it.
     const allowed = new Map([
       ['lambda/migrate/row-batches.ts', 'looks for read-worker.js beside the running bundle: dist/read-worker.js'],
-      ['lib/checklist/source.ts', 'walks up from __dirname to the directory holding package.json'],
+      ['lib/repository-root.ts', 'walks up from __dirname to the directory holding package.json'],
     ]);
     const using = inputs().filter((file) => /\b__(dirname|filename)\b/.test(readFileSync(join(ROOT, file), 'utf8')));
     assert.deepEqual(
       using.filter((file) => !allowed.has(file)),
       [],
-      'resolve from the repository root instead (see lib/checklist/source.ts), or add a reason here',
+      'resolve from the repository root instead (lib/repository-root.ts), or add a reason here',
     );
   });
 

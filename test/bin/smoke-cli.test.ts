@@ -96,7 +96,10 @@ describe('sfdeploy smoke', () => {
   it('exits 1 and names the failing check when the service is broken', () => {
     const run = sfdeploy(['--url', brokenHealth.url, '--tag', 'health']);
     assert.equal(run.status, 1);
-    assert.match(run.stdout, /\nhealth\s+GET\s+\/health\s+FAIL\s+200\s+\d+ ms\s+expected JSON field status = "ok", got "degraded"\n/);
+    assert.match(
+      run.stdout,
+      /\nhealth\s+GET\s+\/health\s+FAIL\s+200\s+\d+ ms\s+expected JSON field status = "ok", got "degraded"\n/,
+    );
     assert.match(run.stdout, /\nFAILED: 0 passed, 1 failed, 0 skipped/);
   });
 
