@@ -88,7 +88,7 @@ export async function loadStageSetup(
   const cdkJson = readCdkJson(projectDir).context ?? {};
   const fromCdkJson = Object.fromEntries(Object.entries(cdkJson).filter(([key]) => key in CONFIG_KEYS));
   try {
-    const config = loadStageConfig(stage, { ...fromCdkJson, ...context });
+    const config = loadStageConfig(stage, { ...fromCdkJson, ...context }, projectDir);
     // loadConfig returns an `image`/`imageDirectory` source before it looks at imageTag: refuse the tag here rather
     // than deploy something other than what was asked for.
     if (context['imageTag'] !== undefined && config.image.kind !== 'ecr') {

@@ -1,8 +1,14 @@
 /**
- * Turns CDK context (`-c stage=prod -c cpu=1024`, or cdk.json) into a validated StageConfig, once.
- * A bad value becomes a ConfigError whose message is one line naming the key, the value and what is allowed.
+ * Turns the stage's config file (`config/<stage>.json`) and CDK context (`-c stage=prod -c cpu=1024`) into a
+ * validated StageConfig, once. Precedence: `-c key=value` > config/<stage>.json > STAGE_DEFAULTS. A bad value becomes
+ * a ConfigError whose message is one line naming where it came from (the file, or `config` for `-c`), the key, the
+ * value and what is allowed.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { repositoryRoot } from '../repository-root';
+import { CONFIG_FILE_KEY, CONFIG_KEYS, isConfigKey, type Kind } from './keys';
+import { CLI, ConfigError, EXPECTED, expect, fail, problemOf } from './messages';
 import {
   type CertificateSource,
   type ImageSource,
@@ -12,77 +18,13 @@ import {
   type StageConfig,
   stageConfigSchema,
 } from './stage-config';
+import { readStageFile, unknownKey } from './stage-file';
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { CONFIG_KEYS } from './keys';
+export { ConfigError } from './messages';
 
-type Kind = 'int' | 'number' | 'bool' | 'string' | 'list' | 'command';
-
-/** Every key a user may set with `-c key=value`, and how its text is read. */
-export const CONFIG_KEYS: Readonly<Record<string, Kind>> = {
-  stage: 'string',
-  migrationSource: 'string',
-  migrationSourceVersion: 'string',
-  migrationSchemaMode: 'string',
-  migrationOnError: 'string',
-  account: 'string',
-  region: 'string',
-  certificateArn: 'string',
-  domainName: 'string',
-  hostedZoneId: 'string',
-  zoneName: 'string',
-  image: 'string',
-  imageRepository: 'string',
-  imageTag: 'string',
-  imageDirectory: 'string',
-  containerCommand: 'command',
-  appEnvironment: 'string',
-  appTesting: 'bool',
-  appSecretArn: 'string',
-  appSecretKeys: 'list',
-  cpu: 'int',
-  memoryMiB: 'int',
-  minTasks: 'int',
-  maxTasks: 'int',
-  cpuTargetPercent: 'int',
-  requestsPerTarget: 'int',
-  maxAzs: 'int',
-  availabilityZones: 'list',
-  natGateways: 'int',
-  dbInstanceClass: 'string',
-  dbAllocatedStorageGiB: 'int',
-  dbMaxAllocatedStorageGiB: 'int',
-  multiAz: 'bool',
-  backupRetentionDays: 'int',
-  deletionProtection: 'bool',
-  slowQueryMs: 'int',
-  wafRateLimit: 'int',
-  alarmEmails: 'list',
-  logRetentionDays: 'int',
-  accessLogExpiryDays: 'int',
-  bakeTimeMinutes: 'int',
-  hookTimeoutMinutes: 'int',
-  smokeMaxAttempts: 'int',
-  smokeTokenSecretArn: 'string',
-  snapshotTimeoutMinutes: 'int',
-  snapshotRetentionCount: 'int',
-  rollbackWatchWindowMinutes: 'int',
-  rollbackCooldownMinutes: 'int',
-  rollbackReservedConcurrency: 'int',
-  errorRatePercent: 'number',
-  errorRateMinRequests: 'int',
-  latencyThresholdMs: 'int',
-  latencyStatistic: 'string',
-  cpuAlarmPercent: 'int',
-  memoryAlarmPercent: 'int',
-  diskAlarmPercent: 'int',
-  dbCpuAlarmPercent: 'int',
-  dbFreeStoragePercent: 'int',
-  dbConnectionsPercent: 'int',
-  dbMaxConnections: 'int',
-  logArchiveExpiryDays: 'int',
-};
+/** The repository root: where cdk.json and config/ live, and where `cdk` runs the app. */
+export const REPO_ROOT = repositoryRoot();
 
 /** Where a nested schema field came from, so errors name the key the user typed. */
 const NESTED_KEY: Readonly<Record<string, string>> = {
@@ -96,50 +38,35 @@ const NESTED_KEY: Readonly<Record<string, string>> = {
   'image.path': 'imageDirectory',
 };
 
-/** What a well-formed value looks like, for keys whose schema message would be a bare regex. */
-const EXPECTED: Readonly<Record<string, string>> = {
-  account: 'a 12-digit AWS account id',
-  region: 'an AWS region such as eu-west-1',
-  certificateArn: 'an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)',
-  domainName: 'a lower-case DNS name such as app.example.com',
-  hostedZoneId: 'a Route 53 hosted zone id such as Z0123456789ABC',
-  zoneName: 'a lower-case DNS zone name such as example.com',
-  image: 'an image reference with a tag or digest, such as ghcr.io/acme/softfactory:2.0',
-  imageRepository: 'an ECR repository name such as softfactory',
-  imageTag: 'an image tag (letters, digits, _ . -; at most 128 characters)',
-  dbInstanceClass: 'an RDS instance class such as db.t4g.small',
-  alarmEmails: 'comma-separated e-mail addresses',
-  availabilityZones: 'comma-separated availability zone names such as eu-west-1a,eu-west-1b',
-  containerCommand: 'a command such as "python start_platform.py" or a JSON array of strings',
-  latencyStatistic: 'p95 or p99',
-  appEnvironment: 'production or development',
-  appSecretArn: 'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
-  appSecretKeys: 'comma-separated environment variable names such as STRIPE_SECRET_KEY,SENTRY_DSN',
-  smokeTokenSecretArn: 'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
-};
+/** Where each value came from (a stage file's path as errors show it); unset keys and `-c` values are `config`. */
+type Origin = (key: string) => string;
 
-function fail(key: string, value: unknown, problem: string): never {
-  const shown = value === undefined ? '(unset)' : JSON.stringify(value);
-  throw new ConfigError(`config: ${key} = ${shown}: ${problem}`);
-}
-
-const expect = (what: string) => `expected ${what}`;
-
-function coerce(key: string, kind: Kind, raw: unknown): unknown {
+function coerce(where: string, key: string, kind: Kind, raw: unknown): unknown {
+  if (typeof raw === 'string' && raw.trim() === '') {
+    // An empty `-c certificateArn=` (an unset CI variable) used to fall back silently to the default.
+    if (kind === 'list') return [];
+    const what = EXPECTED[key] ?? { int: 'a whole number', number: 'a number', bool: 'true or false' }[kind as string];
+    return fail(
+      where,
+      key,
+      raw,
+      `${expect(what ?? 'a value')}, not an empty value (leave the key out to use the stage file or default)`,
+    );
+  }
   if (kind === 'int') {
     if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
     if (typeof raw === 'string' && /^-?\d+$/.test(raw.trim())) return Number(raw.trim());
-    return fail(key, raw, expect('a whole number'));
+    return fail(where, key, raw, expect('a whole number'));
   }
   if (kind === 'number') {
     if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
     if (typeof raw === 'string' && /^-?\d+(\.\d+)?$/.test(raw.trim())) return Number(raw.trim());
-    return fail(key, raw, expect('a number'));
+    return fail(where, key, raw, expect('a number'));
   }
   if (kind === 'bool') {
     if (typeof raw === 'boolean') return raw;
     if (raw === 'true' || raw === 'false') return raw === 'true';
-    return fail(key, raw, expect('true or false'));
+    return fail(where, key, raw, expect('true or false'));
   }
   if (kind === 'list') {
     if (Array.isArray(raw)) return raw;
@@ -148,7 +75,7 @@ function coerce(key: string, kind: Kind, raw: unknown): unknown {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-    return fail(key, raw, expect(EXPECTED[key] ?? 'a comma-separated list'));
+    return fail(where, key, raw, expect(EXPECTED[key] ?? 'a comma-separated list'));
   }
   if (kind === 'command') {
     if (Array.isArray(raw)) return raw;
@@ -156,31 +83,39 @@ function coerce(key: string, kind: Kind, raw: unknown): unknown {
       try {
         return JSON.parse(raw) as unknown;
       } catch {
-        return fail(key, raw, expect(EXPECTED[key] ?? 'a JSON array'));
+        return fail(where, key, raw, expect(EXPECTED[key] ?? 'a JSON array'));
       }
     }
     if (typeof raw === 'string') return raw.trim().split(/\s+/).filter(Boolean);
-    return fail(key, raw, expect(EXPECTED[key] ?? 'a command'));
+    return fail(where, key, raw, expect(EXPECTED[key] ?? 'a command'));
   }
-  if (typeof raw !== 'string') return fail(key, raw, expect('text'));
+  if (typeof raw !== 'string') return fail(where, key, raw, expect('text'));
   return raw.trim();
 }
 
-function pickCertificate(v: Record<string, unknown>, fallback: CertificateSource): CertificateSource {
+function pickCertificate(v: Record<string, unknown>, fallback: CertificateSource, at: Origin): CertificateSource {
   if (v['certificateArn'] !== undefined) {
-    if (v['hostedZoneId'] !== undefined) {
-      fail(
-        'hostedZoneId',
-        v['hostedZoneId'],
-        'must be unset when certificateArn is given (import a certificate or create one, not both)',
-      );
+    for (const key of ['hostedZoneId', 'zoneName']) {
+      if (v[key] !== undefined) {
+        fail(
+          at(key),
+          key,
+          v[key],
+          'must be unset when certificateArn is given (import a certificate or create one, not both)',
+        );
+      }
     }
     return { kind: 'import', arn: v['certificateArn'] as string, placeholder: false };
   }
   if (v['hostedZoneId'] !== undefined || v['zoneName'] !== undefined) {
     for (const key of ['domainName', 'hostedZoneId', 'zoneName']) {
       if (v[key] === undefined) {
-        fail(key, undefined, 'is required: creating a certificate needs domainName, hostedZoneId and zoneName');
+        fail(
+          at(key),
+          key,
+          undefined,
+          'is required: creating a certificate needs domainName, hostedZoneId and zoneName',
+        );
       }
     }
     return {
@@ -193,24 +128,26 @@ function pickCertificate(v: Record<string, unknown>, fallback: CertificateSource
   return fallback;
 }
 
-function pickMigration(v: Record<string, unknown>): Record<string, unknown> | undefined {
+function pickMigration(v: Record<string, unknown>, at: Origin): Record<string, unknown> | undefined {
   const source = v['migrationSource'] as string | undefined;
   if (source === undefined) {
     for (const key of ['migrationSourceVersion', 'migrationSchemaMode', 'migrationOnError']) {
-      if (v[key] !== undefined) fail(key, v[key], 'needs migrationSource (the SQLite file to migrate)');
+      if (v[key] !== undefined) fail(at(key), key, v[key], 'needs migrationSource (the SQLite file to migrate)');
     }
     return undefined;
   }
   const schemaMode = v['migrationSchemaMode'] ?? 'translate';
   const onError = v['migrationOnError'] ?? 'fail';
   if (!['translate', 'existing'].includes(schemaMode as string))
-    fail('migrationSchemaMode', schemaMode, expect('translate or existing'));
-  if (!['fail', 'skip-row'].includes(onError as string)) fail('migrationOnError', onError, expect('fail or skip-row'));
+    fail(at('migrationSchemaMode'), 'migrationSchemaMode', schemaMode, expect('translate or existing'));
+  if (!['fail', 'skip-row'].includes(onError as string))
+    fail(at('migrationOnError'), 'migrationOnError', onError, expect('fail or skip-row'));
   if (source.startsWith('s3://')) {
     if (!/^s3:\/\/[a-z0-9.-]{3,63}\/.+$/.test(source))
-      fail('migrationSource', source, expect('s3://<bucket>/<key> or a local file path'));
+      fail(at('migrationSource'), 'migrationSource', source, expect('s3://<bucket>/<key> or a local file path'));
     if (v['migrationSourceVersion'] === undefined) {
       fail(
+        at('migrationSourceVersion'),
         'migrationSourceVersion',
         undefined,
         'is required with an s3:// migrationSource: its ETag or version id (a new value reruns the migration)',
@@ -219,52 +156,151 @@ function pickMigration(v: Record<string, unknown>): Record<string, unknown> | un
     return { source: { kind: 's3', uri: source, version: v['migrationSourceVersion'] }, schemaMode, onError };
   }
   if (!existsSync(source) || !statSync(source).isFile())
-    fail('migrationSource', source, expect('an existing SQLite file or s3://<bucket>/<key>'));
+    fail(at('migrationSource'), 'migrationSource', source, expect('an existing SQLite file or s3://<bucket>/<key>'));
   return { source: { kind: 'path', path: source }, schemaMode, onError };
 }
 
-function pickImage(v: Record<string, unknown>, fallback: ImageSource): ImageSource {
+function pickImage(v: Record<string, unknown>, fallback: ImageSource, at: Origin): ImageSource {
   const given = ['image', 'imageDirectory', 'imageRepository'].filter((k) => v[k] !== undefined);
   if (given.length > 1) {
+    const key = given[1] as string;
+    fail(at(key), key, v[key], `must be unset: ${given[0]} is already set (choose one image source)`);
+  }
+  if (v['imageTag'] !== undefined && given.length === 1 && given[0] !== 'imageRepository') {
+    const where = at(given[0] as string) === at('imageTag') ? '' : ` (set in ${at(given[0] as string)})`;
     fail(
-      given[1] as string,
-      v[given[1] as string],
-      `must be unset: ${given[0]} is already set (choose one image source)`,
+      at('imageTag'),
+      'imageTag',
+      v['imageTag'],
+      `must be unset: imageTag goes with imageRepository, not ${given[0]}${where}`,
     );
   }
   if (v['image'] !== undefined) return { kind: 'registry', name: v['image'] as string };
-  if (v['imageDirectory'] !== undefined) return { kind: 'directory', path: v['imageDirectory'] as string };
+  if (v['imageDirectory'] !== undefined) {
+    const path = v['imageDirectory'] as string;
+    // CDK builds the directory's Dockerfile only at deploy; without this check synth dies in a stack trace.
+    const problem = !existsSync(path)
+      ? 'no such directory'
+      : !statSync(path).isDirectory()
+        ? 'not a directory'
+        : !existsSync(join(path, 'Dockerfile'))
+          ? 'it holds no Dockerfile'
+          : undefined;
+    if (problem !== undefined) {
+      fail(
+        at('imageDirectory'),
+        'imageDirectory',
+        path,
+        `${expect(EXPECTED['imageDirectory']!)}: ${problem}${isAbsolute(path) ? '' : ` (relative to ${process.cwd()})`}`,
+      );
+    }
+    return { kind: 'directory', path };
+  }
   const repository =
     (v['imageRepository'] as string | undefined) ?? (fallback.kind === 'ecr' ? fallback.repository : '');
   const tag = (v['imageTag'] as string | undefined) ?? (fallback.kind === 'ecr' ? fallback.tag : '');
-  if (v['imageTag'] !== undefined && given.length === 1 && given[0] !== 'imageRepository') {
-    fail('imageTag', v['imageTag'], `must be unset: imageTag goes with imageRepository, not ${given[0]}`);
-  }
   return { kind: 'ecr', repository, tag };
 }
 
 /**
- * Reads the stage and overrides from a context lookup (e.g. `key => app.node.tryGetContext(key)`).
- * Unknown plain keys are refused, so a typo (`-c cpus=1024`) does not silently fall back to a default.
+ * A `-c` key that picks a source replaces the file's choice of that source, rather than clashing with it:
+ * `-c image=…` over a file's `imageRepository`, `-c certificateArn=…` over a file's hosted zone.
  */
-export function loadConfig(lookup: (key: string) => unknown, contextKeys: readonly string[] = []): StageConfig {
-  for (const key of contextKeys) {
-    // Feature flags (@aws-cdk/...) and CDK's own keys (aws:cdk:..., availability-zones:...) are not ours.
-    if (key.startsWith('@') || key.includes(':') || key in CONFIG_KEYS) continue;
-    if (/^[a-zA-Z][a-zA-Z0-9]*$/.test(key)) {
-      fail(key, lookup(key), `unknown config key (known keys: ${Object.keys(CONFIG_KEYS).join(', ')})`);
+const REPLACES: Readonly<Record<string, readonly string[]>> = {
+  image: ['image', 'imageDirectory', 'imageRepository', 'imageTag'],
+  imageDirectory: ['image', 'imageDirectory', 'imageRepository', 'imageTag'],
+  imageRepository: ['image', 'imageDirectory'],
+  certificateArn: ['hostedZoneId', 'zoneName'],
+  hostedZoneId: ['certificateArn'],
+  zoneName: ['certificateArn'],
+  migrationSource: ['migrationSourceVersion'],
+};
+
+export interface LoadOptions {
+  /**
+   * The app's root directory: its cdk.json `context` must hold no config key (it would apply to every stage), and
+   * `config/<stage>.json` is read from it. Unset → no files: `-c` values over the stage defaults only.
+   */
+  readonly root?: string;
+}
+
+/** A path as errors show it: relative to the working directory when inside it (`config/prod.json`). */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+function refuseStageKeysInCdkJson(root: string): void {
+  const path = join(root, 'cdk.json');
+  if (!existsSync(path)) return;
+  let context: Record<string, unknown> = {};
+  try {
+    context = (JSON.parse(readFileSync(path, 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
+  } catch (error) {
+    throw new ConfigError(`${shown(path)}: not valid JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  for (const key of Object.keys(context)) {
+    if (isConfigKey(key) || key === CONFIG_FILE_KEY) {
+      throw new ConfigError(
+        key === 'stage'
+          ? `${shown(path)}: context key "stage" must not be set there: choose the stage with -c stage=<stage>`
+          : `${shown(path)}: context key "${key}" would apply to every stage: set it in config/<stage>.json instead (or -c ${key}=… for one run)`,
+      );
     }
   }
+}
+
+/**
+ * Reads the stage and overrides from a context lookup (e.g. `key => app.node.tryGetContext(key)`), and with
+ * `options.root` the stage's file. Unknown plain keys are refused, so a typo (`-c cpus=1024`) does not silently fall
+ * back to a default.
+ */
+export function loadConfig(
+  lookup: (key: string) => unknown,
+  contextKeys: readonly string[] = [],
+  options: LoadOptions = {},
+): StageConfig {
+  for (const key of contextKeys) {
+    // Feature flags (@aws-cdk/...) and CDK's own keys (aws:cdk:..., availability-zones:...) are not ours.
+    if (key.startsWith('@') || key.includes(':') || isConfigKey(key) || key === CONFIG_FILE_KEY) continue;
+    if (/^[a-zA-Z][a-zA-Z0-9]*$/.test(key)) throw new ConfigError(unknownKey(CLI, key, `-c ${key}`, '-c '));
+  }
+  if (options.root !== undefined) refuseStageKeysInCdkJson(options.root);
   const stageRaw = lookup('stage') ?? 'dev';
   if (typeof stageRaw !== 'string' || !(STAGES as readonly string[]).includes(stageRaw)) {
-    fail('stage', stageRaw, expect(`one of ${STAGES.join(', ')}`));
+    fail(CLI, 'stage', stageRaw, expect(`one of ${STAGES.join(', ')}`));
   }
   const stage = stageRaw as Stage;
-  const values: Record<string, unknown> = {};
+
+  const configFile = lookup(CONFIG_FILE_KEY);
+  let file: { display: string; values: Record<string, unknown> } | undefined;
+  if (configFile !== undefined && configFile !== null) {
+    if (typeof configFile !== 'string' || configFile.trim() === '') {
+      fail(CLI, CONFIG_FILE_KEY, configFile, expect('the path of a stage file such as config/prod.json'));
+    }
+    const path = resolve(configFile);
+    const values = readStageFile(path, shown(path), true);
+    file = { display: shown(path), values: values ?? {} };
+  } else if (options.root !== undefined) {
+    const path = join(options.root, 'config', `${stage}.json`);
+    const values = readStageFile(path, shown(path), false);
+    if (values) file = { display: shown(path), values };
+  }
+  const fileName = file?.display ?? `config/${stage}.json`;
+
+  const fromCli: Record<string, unknown> = {};
   for (const [key, kind] of Object.entries(CONFIG_KEYS)) {
     const raw = lookup(key);
-    if (raw !== undefined && raw !== null && raw !== '') values[key] = coerce(key, kind, raw);
+    if (raw !== undefined && raw !== null) fromCli[key] = coerce(CLI, key, kind, raw);
   }
+  const fromFile: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(file?.values ?? {})) {
+    fromFile[key] = coerce(fileName, key, CONFIG_KEYS[key as keyof typeof CONFIG_KEYS], raw);
+  }
+  for (const key of Object.keys(fromCli)) for (const replaced of REPLACES[key] ?? []) delete fromFile[replaced];
+  const values: Record<string, unknown> = { ...fromFile, ...fromCli };
+  const at: Origin = (key) => (key in fromCli || !(key in fromFile) ? CLI : fileName);
+
   const defaults = STAGE_DEFAULTS[stage];
   const candidate: Record<string, unknown> = { ...defaults, stage };
   for (const [key, value] of Object.entries(values)) {
@@ -282,43 +318,54 @@ export function loadConfig(lookup: (key: string) => unknown, contextKeys: readon
       candidate[key] = value;
     }
   }
-  candidate['certificate'] = pickCertificate(values, defaults.certificate);
-  const migration = pickMigration(values);
+  candidate['certificate'] = pickCertificate(values, defaults.certificate, at);
+  const migration = pickMigration(values, at);
   if (migration) candidate['migration'] = migration;
-  candidate['image'] = pickImage(values, defaults.image);
+  candidate['image'] = pickImage(values, defaults.image, at);
 
   const parsed = stageConfigSchema.safeParse(candidate);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const dotted = issue.path.join('.');
-  const key = NESTED_KEY[dotted] ?? String(issue.path[0] ?? 'config');
-  const value = values[key] ?? candidate[key];
-  if (issue.code === 'custom') return fail(key, value, issue.message);
-  if (issue.code === 'too_small' || issue.code === 'too_big') return fail(key, value, expect(rangeText(issue)));
-  return fail(key, value, expect(EXPECTED[key] ?? issue.message));
-}
-
-function rangeText(issue: {
-  code: string;
-  minimum?: unknown;
-  maximum?: unknown;
-  inclusive?: boolean;
-  message: string;
-}): string {
-  if (issue.code === 'too_small' && typeof issue.minimum === 'number') {
-    return issue.inclusive === false
-      ? `a number greater than ${issue.minimum}`
-      : `a number of at least ${issue.minimum}`;
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const dotted = issue.path.join('.');
+    const key = NESTED_KEY[dotted] ?? String(issue.path[0] ?? 'config');
+    const value = values[key] ?? candidate[key];
+    const kind = isConfigKey(key) ? CONFIG_KEYS[key] : undefined;
+    return fail(at(key), key, value, problemOf(key, issue, kind, at(key) !== CLI));
   }
-  if (issue.code === 'too_big' && typeof issue.maximum === 'number') return `a number of at most ${issue.maximum}`;
-  return issue.message;
+  const config = parsed.data;
+  const certificate = config.certificate;
+  if (
+    certificate.kind === 'create' &&
+    certificate.domainName !== certificate.zoneName &&
+    !certificate.domainName.endsWith(`.${certificate.zoneName}`)
+  ) {
+    fail(
+      at('domainName'),
+      'domainName',
+      certificate.domainName,
+      `must be zoneName (${certificate.zoneName}) or a name under it, such as app.${certificate.zoneName}: the certificate is validated, and the alias record created, in that zone`,
+    );
+  }
+  if (certificate.kind === 'import' && certificate.placeholder && config.account !== undefined) {
+    fail(
+      file ? fileName : CLI,
+      'certificateArn',
+      undefined,
+      `is required once account and region are set (the placeholder certificate would fail the HTTPS listener at deploy): set certificateArn and domainName, or domainName, hostedZoneId and zoneName, in ${fileName}`,
+    );
+  }
+  return config;
 }
 
 /**
  * The config of one stage as the operator CLI sees it (`sfdeploy deploy|preflight|releases … --stage <s>`): the same
- * validation as `cdk synth`, with `overrides` playing the part of `-c key=value`.
+ * files and validation as `cdk synth`, with `overrides` playing the part of `-c key=value`.
  */
-export function loadStageConfig(stage: string, overrides: Readonly<Record<string, unknown>> = {}): StageConfig {
+export function loadStageConfig(
+  stage: string,
+  overrides: Readonly<Record<string, unknown>> = {},
+  root: string = REPO_ROOT,
+): StageConfig {
   const values: Record<string, unknown> = { ...overrides, stage };
-  return loadConfig((key) => values[key], Object.keys(values));
+  return loadConfig((key) => values[key], Object.keys(values), { root });
 }

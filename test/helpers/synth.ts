@@ -15,6 +15,21 @@ const cdkContext = JSON.parse(readFileSync(join(root, 'cdk.context.json'), 'utf8
 /** The concrete environment the tests synthesize with (the one the README's deploy command shows). */
 export const EXAMPLE_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
 
+/**
+ * The certificate a synth in a concrete account is given when the test names none: the config refuses the
+ * placeholder once account and region are set (a deploy would fail at the HTTPS listener).
+ */
+export const EXAMPLE_CERTIFICATE = {
+  certificateArn: `arn:aws:acm:${EXAMPLE_ENV.region}:${EXAMPLE_ENV.account}:certificate/12345678-1234-1234-1234-123456789012`,
+  domainName: 'app.example.com',
+} as const;
+
+/** The context as given, plus EXAMPLE_CERTIFICATE for an account-specific synth that configures no certificate. */
+function withCertificate(context: Record<string, string>): Record<string, string> {
+  const chosen = ['certificateArn', 'hostedZoneId', 'zoneName'].some((key) => key in context);
+  return context['account'] !== undefined && !chosen ? { ...EXAMPLE_CERTIFICATE, ...context } : context;
+}
+
 export interface SynthResult {
   readonly app: App;
   readonly config: StageConfig;
@@ -25,7 +40,9 @@ export interface SynthResult {
 }
 
 /**
- * The app and its stacks, not yet synthesized (so a test may still add constructs). Lambda bundling is skipped
+ * The app and its stacks from the stage defaults and `context` (as `-c`), not config/<stage>.json: template tests do
+ * not move when an operator edits a stage file (test/lib/config-files.test.ts loads the committed files). Not yet
+ * synthesized (so a test may still add constructs). Lambda bundling is skipped
  * (`aws:cdk:bundling-stacks`: none) unless `bundle` is set: one test bundles for real, the rest assert templates.
  */
 export function buildApp(
@@ -33,8 +50,9 @@ export function buildApp(
   options: { bundle?: boolean } = {},
 ): Pick<SynthResult, 'app' | 'config' | 'stacks'> {
   const bundling = options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] };
-  const app = new App({ context: { ...cdkContext, ...cdkJson.context, ...bundling, ...context } });
-  const config = loadConfig((key) => app.node.tryGetContext(key), Object.keys(context));
+  const given = withCertificate(context);
+  const app = new App({ context: { ...cdkContext, ...cdkJson.context, ...bundling, ...given } });
+  const config = loadConfig((key) => app.node.tryGetContext(key), Object.keys(given));
   return { app, config, stacks: createStacks(app, config) };
 }
 
