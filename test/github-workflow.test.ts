@@ -116,4 +116,44 @@ describe('GitHub Actions workflows', () => {
       assert.doesNotMatch(condition, /\|\|/);
     });
   });
+  describe('passes the stage context the repository variables set, and nothing for an unset one', () => {
+    const text = readFileSync(join(ROOT, '.github', 'workflows', 'deploy.yml'), 'utf8');
+    const contextStep = text.split(/\n {6}- /).find((s) => s.startsWith('name: Stage context')) ?? '';
+    const script = (/run: \|\n((?: {10}.*\n?)+)/.exec(contextStep)?.[1] ?? '')
+      .replace(/^ {10}/gm, '')
+      // What Actions substitutes before the shell runs.
+      .replace(/\$\{\{ vars\.AWS_ACCOUNT_ID \}\}/g, '123456789012')
+      .replace(/\$\{\{ vars\.AWS_REGION \}\}/g, 'eu-west-1');
+
+    function contextFor(vars: Record<string, string>): string {
+      const file = join(mkdtempSync(join(tmpdir(), 'context-')), 'env');
+      writeFileSync(file, '');
+      const run = spawnSync('bash', ['-e', '-c', script], {
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '', GITHUB_ENV: file, ...vars },
+      });
+      assert.equal(run.status, 0, run.stderr);
+      return readFileSync(file, 'utf8').trim();
+    }
+
+    it('an unset CERTIFICATE_ARN passes no -c certificateArn= (the config refuses an empty value)', () => {
+      assert.equal(
+        contextFor({ CERTIFICATE_ARN: '', DOMAIN_NAME: '', ALARM_EMAILS: '' }),
+        'CONTEXT=-c account=123456789012 -c region=eu-west-1',
+      );
+    });
+
+    it('set variables become -c pairs, and preflight and cdk deploy both take them', () => {
+      assert.equal(
+        contextFor({
+          CERTIFICATE_ARN: 'arn:aws:acm:eu-west-1:123456789012:certificate/x',
+          DOMAIN_NAME: 'app.example.com',
+          ALARM_EMAILS: '',
+        }),
+        'CONTEXT=-c account=123456789012 -c region=eu-west-1 -c certificateArn=arn:aws:acm:eu-west-1:123456789012:certificate/x -c domainName=app.example.com',
+      );
+      assert.match(text, /npx sfdeploy preflight --stage "\$STAGE" .*\$CONTEXT\n/);
+      assert.match(text, /npx cdk deploy .*\$CONTEXT\n/);
+    });
+  });
 });

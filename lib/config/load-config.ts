@@ -160,7 +160,8 @@ function pickMigration(v: Record<string, unknown>, at: Origin): Record<string, u
   return { source: { kind: 'path', path: source }, schemaMode, onError };
 }
 
-function pickImage(v: Record<string, unknown>, fallback: ImageSource, at: Origin): ImageSource {
+/** `base`: what a relative imageDirectory is relative to — the app's root (where `cdk` runs the app), else the cwd. */
+function pickImage(v: Record<string, unknown>, fallback: ImageSource, at: Origin, base: string): ImageSource {
   const given = ['image', 'imageDirectory', 'imageRepository'].filter((k) => v[k] !== undefined);
   if (given.length > 1) {
     const key = given[1] as string;
@@ -178,12 +179,13 @@ function pickImage(v: Record<string, unknown>, fallback: ImageSource, at: Origin
   if (v['image'] !== undefined) return { kind: 'registry', name: v['image'] as string };
   if (v['imageDirectory'] !== undefined) {
     const path = v['imageDirectory'] as string;
+    const full = resolve(base, path);
     // CDK builds the directory's Dockerfile only at deploy; without this check synth dies in a stack trace.
-    const problem = !existsSync(path)
+    const problem = !existsSync(full)
       ? 'no such directory'
-      : !statSync(path).isDirectory()
+      : !statSync(full).isDirectory()
         ? 'not a directory'
-        : !existsSync(join(path, 'Dockerfile'))
+        : !existsSync(join(full, 'Dockerfile'))
           ? 'it holds no Dockerfile'
           : undefined;
     if (problem !== undefined) {
@@ -191,7 +193,7 @@ function pickImage(v: Record<string, unknown>, fallback: ImageSource, at: Origin
         at('imageDirectory'),
         'imageDirectory',
         path,
-        `${expect(EXPECTED['imageDirectory']!)}: ${problem}${isAbsolute(path) ? '' : ` (relative to ${process.cwd()})`}`,
+        `${expect(EXPECTED['imageDirectory']!)}: ${problem}${isAbsolute(path) ? '' : ` (relative to ${base})`}`,
       );
     }
     return { kind: 'directory', path };
@@ -321,7 +323,7 @@ export function loadConfig(
   candidate['certificate'] = pickCertificate(values, defaults.certificate, at);
   const migration = pickMigration(values, at);
   if (migration) candidate['migration'] = migration;
-  candidate['image'] = pickImage(values, defaults.image, at);
+  candidate['image'] = pickImage(values, defaults.image, at, options.root ?? process.cwd());
 
   const parsed = stageConfigSchema.safeParse(candidate);
   if (!parsed.success) {

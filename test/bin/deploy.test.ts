@@ -358,7 +358,8 @@ describe('sfdeploy deploy (process)', () => {
     assert.equal(run.status, 2);
     assert.equal(
       run.stderr,
-      'sfdeploy: imageTag v2.1 applies to an ECR image (imageRepository), but the image is ghcr.io/acme/sf:1: drop --image-tag/-c imageTag\n',
+      // The config refuses the pair (issue 12 point 1) before deploy's own guard would.
+      'sfdeploy: config: imageTag = "v2.1": must be unset: imageTag goes with imageRepository, not image\n',
     );
   });
 });

@@ -253,7 +253,14 @@ describe('preflight: certificate', () => {
 
   it('fails the placeholder certificate, and skips when the stack creates one', async () => {
     const bare = PROD_CONTEXT.filter((p) => !p.startsWith('certificateArn') && !p.startsWith('domainName'));
-    assert.equal(check(await preflight(bare), 'certificate').status, 'fail');
+    // With account and region the config itself refuses the placeholder (one line, exit 2) before any check runs.
+    await assert.rejects(
+      loadStageSetup('prod', bare, undefined),
+      /certificateArn = \(unset\): is required once account and region are set/,
+    );
+    // Without them (the account then comes from the credentials), the certificate check fails it.
+    const envAgnostic = bare.filter((p) => !p.startsWith('account=') && !p.startsWith('region='));
+    assert.equal(check(await preflight(envAgnostic), 'certificate').status, 'fail');
     const created = check(
       await preflight([...bare, 'domainName=app.example.com', 'hostedZoneId=Z0123456789ABC', 'zoneName=example.com']),
       'certificate',
@@ -292,7 +299,11 @@ describe('preflight: image', () => {
     writeFileSync(join(project, 'app', 'Dockerfile'), 'FROM python:3.12-slim\n');
     const withImage = (dir: string) => [...PROD_CONTEXT, `imageDirectory=${dir}`];
     assert.equal(check(await preflight(withImage('app'), project), 'image').status, 'pass');
-    assert.equal(check(await preflight(withImage('empty'), project), 'image').status, 'fail');
+    // A directory without a Dockerfile is refused by the config (relative to the project), before any check runs.
+    await assert.rejects(
+      preflight(withImage('empty'), project),
+      /imageDirectory = "empty": .*it holds no Dockerfile \(relative to /,
+    );
     assert.equal(mocks.ecr.commandCalls(DescribeImagesCommand).length, 0);
   });
 });
