@@ -3,9 +3,9 @@
  *
  * A row renders like a line of the COPY data (see CSV_QUOTE in convert.ts), column by column in copy order, joined
  * by tabs: NULL is an empty field; text and JSON are wrapped in U+0001 (doubled inside); every other kind is its
- * canonical form (`canonicalizer`: integers in decimal, booleans t/f, dates and naive timestamps as PostgreSQL prints
- * them, floats as the hex of their bits, numerics without trailing zeros, binary as an MD5). The rendering is
- * unambiguous, and for the fast path's columns it is exactly the bytes SQLite produced (fastpath.ts).
+ * canonical form (`canonicalizer` in canonical.ts: integers in decimal, booleans t/f, dates and naive timestamps as
+ * PostgreSQL prints them, floats as the hex of their bits, numerics without trailing zeros, binary as an MD5). The
+ * rendering is unambiguous, and for the fast path's columns it is exactly the bytes SQLite produced (fastpath.ts).
  *
  * Each row is hashed with PostgreSQL's own `hashtextextended(row, 0)` (Bob Jenkins' lookup3, reimplemented below
  * bit for bit) and the signed 64-bit hashes are summed, with the rendered byte lengths, over the table: an
@@ -15,7 +15,8 @@
  * change (a lost, extra, truncated or altered row), which is what verification is for, at a tenth of MD5's cost.
  */
 import * as crypto from 'node:crypto';
-import { CSV_QUOTE, canonicalizer, canonicalQuoted, csvField, pgCanonicalExpr } from './convert';
+import { canonicalizer, canonicalQuoted, pgCanonicalExpr } from './canonical';
+import { CSV_QUOTE, csvField } from './convert';
 import { type Kind, quoteIdent } from './schema';
 
 export interface ChecksumState {

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Database, type SQLiteValue } from 'node-sqlite3-wasm';
 import type { SourceColumn, SourceForeignKey, SourceIndex, SourceSchema, SourceTable } from './schema';
-import { parseTableConstraints } from './schema';
+import { parseTableConstraints } from './sqlite-ddl';
 import { PageFile } from './sqlite-pages';
 
 /** A raw SQLite value: text arrives as its bytes (Uint8Array) with its bit set in the row's text mask. */

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { doubleHex, jsonbCanonical } from '../../../lambda/migrate/canonical';
 import {
   codePointLength,
   converterFor,
   copyEscape,
   decodeText,
-  doubleHex,
   excerpt,
-  jsonbCanonical,
   parseDateTime,
   plainDecimal,
   type RawValue,

@@ -9,11 +9,11 @@ import {
   defaultConstraintName,
   dependencyOrder,
   mapDeclaredType,
-  parseTableConstraints,
   type SourceTable,
   translateDefault,
   translateSchema,
 } from '../../../lambda/migrate/schema';
+import { parseTableConstraints } from '../../../lambda/migrate/sqlite-ddl';
 
 describe('type mapping', () => {
   it('maps every Flask-SQLAlchemy declared type to the PostgreSQL type the app expects', () => {
