@@ -1,5 +1,6 @@
 import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { stackNames } from '../shared/names';
 import type { StageConfig } from './config/stage-config';
 import { DataStack } from './stacks/data-stack';
 import { NetworkStack } from './stacks/network-stack';
@@ -13,13 +14,12 @@ export interface SoftFactoryStacks {
 
 /** Creates one stage's stacks (SoftFactory-<Stage>-Network, -Data, -Service) and runs cdk-nag over them. */
 export function createStacks(app: App, config: StageConfig): SoftFactoryStacks {
-  const stageName = config.stage.charAt(0).toUpperCase() + config.stage.slice(1);
   const env = config.account && config.region ? { account: config.account, region: config.region } : undefined;
-  const prefix = `SoftFactory-${stageName}`;
+  const names = stackNames(config.stage);
 
-  const network = new NetworkStack(app, `${prefix}-Network`, { env, config });
-  const data = new DataStack(app, `${prefix}-Data`, { env, config, network: network.network });
-  const service = new ServiceStack(app, `${prefix}-Service`, {
+  const network = new NetworkStack(app, names.network, { env, config });
+  const data = new DataStack(app, names.data, { env, config, network: network.network });
+  const service = new ServiceStack(app, names.service, {
     env,
     config,
     network: network.network,

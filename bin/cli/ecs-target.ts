@@ -4,8 +4,9 @@
  * classes come from `await import()`.
  */
 import type { DescribeTasksCommandOutput, ECSClient } from '@aws-sdk/client-ecs';
-import { STAGES, type Stage } from '../../lib/config/stages';
 import { CONTAINER_NAME } from '../../lib/constructs/web-container';
+import { clusterName, resourcePrefix, webServiceName } from '../../shared/names';
+import { STAGES, type Stage } from '../../shared/stages';
 import { UsageError } from './support';
 
 type Task = NonNullable<DescribeTasksCommandOutput['tasks']>[number];
@@ -20,8 +21,7 @@ export function parseStage(value: string | undefined): Stage {
 
 /** The names the service stack gives a stage's resources (lib/stacks/service-stack.ts: `softfactory-<stage>`). */
 export function stageNames(stage: Stage): { namePrefix: string; cluster: string; service: string } {
-  const namePrefix = `softfactory-${stage}`;
-  return { namePrefix, cluster: namePrefix, service: `${namePrefix}-web` };
+  return { namePrefix: resourcePrefix(stage), cluster: clusterName(stage), service: webServiceName(stage) };
 }
 
 /** One container of one running task that ECS Exec / Session Manager can open a session on. */

@@ -7,7 +7,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { STAGES } from '../../lib/config/stages';
+import { STAGES } from '../../shared/stages';
 import { type AwsCliOptions, addAwsOptions, explainAwsError } from '../cli/aws';
 import {
   colours,

@@ -6,7 +6,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { STAGES, type Stage } from '../../lib/config/stages';
+import { STAGES, type Stage } from '../../shared/stages';
 import { type AwsCliOptions, addAwsOptions, explainAwsError } from '../cli/aws';
 import { runAction, UsageError } from '../cli/support';
 import type { MakeClients } from '../preflight/session';

@@ -13,8 +13,9 @@ import type {
 type ServiceDeploymentList = ListServiceDeploymentsCommandOutput['serviceDeployments'];
 
 import type { Command } from 'commander';
-import { STAGES, type Stage } from '../../lib/config/stages';
 import { CONTAINER_NAME } from '../../lib/constructs/web-container';
+import { clusterName, webServiceName } from '../../shared/names';
+import { STAGES, type Stage } from '../../shared/stages';
 import { AwsAccessError, type AwsCliOptions, addAwsOptions, awsClientConfig, explainAwsError } from '../cli/aws';
 import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError } from '../cli/support';
 
@@ -246,8 +247,8 @@ Examples:
         }
         const timeoutMs = positiveSeconds('--timeout', options.timeout);
         const intervalMs = positiveSeconds('--interval', options.interval);
-        const cluster = options.cluster ?? `softfactory-${stage}`;
-        const service = options.service ?? `softfactory-${stage}-web`;
+        const cluster = options.cluster ?? clusterName(stage);
+        const service = options.service ?? webServiceName(stage);
         const ecs = await makeClient(options);
         const read = () => readLatestRelease(ecs, cluster, service, options.expectImage);
         const c = colours(process.stderr);

@@ -8,7 +8,8 @@ import type { Writable } from 'node:stream';
 import type { InvokeCommand, InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
 import type { Outcome, PipelineRequest, RollbackResult } from '../../lambda/rollback/contract';
-import { EXAMPLE_PIPELINE_REQUEST, ROLLBACK_STAGES } from '../../lambda/rollback/contract-constants';
+import { EXAMPLE_PIPELINE_REQUEST } from '../../shared/rollback-request';
+import { STAGES as ROLLBACK_STAGES } from '../../shared/stages';
 import { type AwsCliOptions, addAwsOptions, awsClientConfig, explainAwsError } from '../cli/aws';
 import { colours, EXIT_CHECK_FAILED, EXIT_OK, renderTable, runAction, UsageError } from '../cli/support';
 

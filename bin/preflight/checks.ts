@@ -20,7 +20,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { StageConfig } from '../../lib/config/stage-config';
-import type { Stage } from '../../lib/config/stages';
+import type { Stage } from '../../shared/stages';
 import { explainAwsError } from '../cli/aws';
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE } from '../cli/support';
 import { expectedImage, resourceNames, stackNames } from './stage';

@@ -4,7 +4,7 @@
  * region that disagree are a usage error (the stacks would deploy to the configured one).
  */
 import type { Writable } from 'node:stream';
-import type { Stage } from '../../lib/config/stages';
+import type { Stage } from '../../shared/stages';
 import { type AwsCliOptions, awsClientConfig } from '../cli/aws';
 import { colours, renderTable, UsageError } from '../cli/support';
 import type { CheckResult, PreflightClients, PreflightReport } from './checks';

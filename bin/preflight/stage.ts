@@ -7,28 +7,32 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageConfig } from '../../lib/config/stage-config';
-import type { Stage } from '../../lib/config/stages';
 import { repositoryRoot } from '../../lib/repository-root';
+import {
+  alarmTopicName,
+  clusterName,
+  functionName,
+  smokeTokenSecretName,
+  stackNames,
+  webServiceName,
+} from '../../shared/names';
+import type { Stage } from '../../shared/stages';
 import { UsageError } from '../cli/support';
 
 /** The repository root: where cdk.json lives, where the CDK CLI runs, and what `imageDirectory` is relative to. */
 export const PROJECT_DIR = repositoryRoot();
 
-/** The CDK stack names of a stage (lib/app.ts createStacks). */
-export function stackNames(stage: Stage): { network: string; data: string; service: string } {
-  const prefix = `SoftFactory-${stage.charAt(0).toUpperCase()}${stage.slice(1)}`;
-  return { network: `${prefix}-Network`, data: `${prefix}-Data`, service: `${prefix}-Service` };
-}
+/** The CDK stack names of a stage (shared/names.ts, as lib/app.ts creates them). */
+export { stackNames };
 
-/** Physical names of the resources preflight looks at (lib/stacks/service-stack.ts namePrefix, smoke-hook.ts). */
+/** Physical names of the resources preflight looks at (shared/names.ts). */
 export function resourceNames(stage: Stage) {
-  const prefix = `softfactory-${stage}`;
   return {
-    cluster: prefix,
-    service: `${prefix}-web`,
-    alarmTopic: `${prefix}-alarms`,
-    smokeTokenSecret: `softfactory/${stage}/smoke-token`,
-    rollbackFunction: `${prefix}-rollback`,
+    cluster: clusterName(stage),
+    service: webServiceName(stage),
+    alarmTopic: alarmTopicName(stage),
+    smokeTokenSecret: smokeTokenSecretName(stage),
+    rollbackFunction: functionName(stage, 'rollback'),
   };
 }
 

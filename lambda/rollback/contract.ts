@@ -1,20 +1,19 @@
 /**
  * The public contract of the rollback function: its name per stage, the direct-invoke (pipeline) payload, the
  * answer it returns, and the SNS conventions the infrastructure must wire. Imported by the function, by
- * `sfdeploy rollback` and by the CDK construct, so it depends on nothing but zod.
+ * `sfdeploy rollback` and by the CDK construct, so it depends on nothing but zod and shared/.
  */
 import { z } from 'zod';
+import { functionName } from '../../shared/names';
+import { STAGES, type Stage } from '../../shared/stages';
 
-/** Stages and the example payload live in a zod-free module, so the CLI can show its help without loading zod. */
-export {
-  EXAMPLE_PIPELINE_REQUEST,
-  ROLLBACK_STAGES,
-  type RollbackStage,
-} from './contract-constants';
+/** Stages the rollback function exists in: every stage (shared/stages.ts). */
+export const ROLLBACK_STAGES = STAGES;
+export type RollbackStage = Stage;
 
 /** Physical function name, fixed so the CLI and pipelines can find it without a stack lookup. */
 export function rollbackFunctionName(stage: string): string {
-  return `softfactory-${stage}-rollback`;
+  return functionName(stage, 'rollback');
 }
 
 /**

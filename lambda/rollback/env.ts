@@ -3,6 +3,7 @@
  * input side of this schema) and the handler parses `process.env` with it once per container.
  */
 import { z } from 'zod';
+import { snapshotPrefix } from '../../shared/names';
 import { ROLLBACK_STAGES, type RollbackStage } from './contract';
 
 const ECS_SERVICE_ARN = /^arn:(aws[a-z-]*):ecs:([a-z0-9-]+):(\d{12}):service\/([^/]+)\/([^/]+)$/;
@@ -155,7 +156,7 @@ export interface RollbackConfig {
 
 /** Default identifier prefix of pre-deploy snapshots; shared with the snapshot hook. */
 export function defaultSnapshotPrefix(stage: string): string {
-  return `sf-${stage}-predeploy`;
+  return snapshotPrefix(stage);
 }
 
 /** Parses the environment; the message lists every problem, so one deploy fixes them all. */

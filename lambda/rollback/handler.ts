@@ -4,8 +4,9 @@
  * result. See orchestrate.ts for the failure policy and decide.ts for the rules.
  */
 import { randomUUID } from 'node:crypto';
-import type { SnapshotPort } from '../snapshot-hook/core';
-import { rdsSnapshotPort } from '../snapshot-hook/rds-port';
+import { powertoolsLog } from '../shared/log';
+import { rdsSnapshotPort } from '../shared/rds-snapshot-port';
+import type { SnapshotPort } from '../shared/snapshots';
 import { sdkActPort } from './act';
 import { buildClients, type RollbackClients } from './clients';
 import type { RollbackResult } from './contract';
@@ -13,7 +14,6 @@ import { loadRollbackConfig } from './env';
 import { parseInvocation } from './events';
 import { sdkStatePort } from './gather';
 import { dynamoRollbackStore } from './lock';
-import { powertoolsLog } from './log';
 import { processTrigger, type RollbackDeps, type RollbackLog, reportInvalid } from './orchestrate';
 import { publishReport } from './report';
 

@@ -13,7 +13,7 @@
  * - Pipeline requests (synchronous) get the failure as a result instead of an exception.
  */
 import { randomUUID } from 'node:crypto';
-import type { SnapshotPort } from '../snapshot-hook/core';
+import type { SnapshotPort } from '../shared/snapshots';
 import { type ActPort, classifyCallFailure } from './act';
 import type { Outcome, RollbackResult } from './contract';
 import {

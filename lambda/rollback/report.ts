@@ -5,7 +5,8 @@
  * restored automatically.
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { newestPredeploySnapshot, type SnapshotInfo, type SnapshotPort } from '../snapshot-hook/core';
+import { resourcePrefix } from '../../shared/names';
+import { newestPredeploySnapshot, type SnapshotInfo, type SnapshotPort } from '../shared/snapshots';
 import { type Outcome, OWN_MESSAGE_ATTRIBUTE, OWN_MESSAGE_ORIGIN } from './contract';
 import { type Decision, shortName, type Trigger } from './decide';
 
@@ -84,7 +85,7 @@ function actionLine(decision: Decision | undefined): string {
 /** Subject ≤ 100 ASCII characters (SNS limit for email subjects). */
 function subjectLine(input: ReportInput): string {
   const what = input.decision?.code ?? input.outcome;
-  const raw = `[softfactory-${input.stage}] rollback: ${HEADLINE[input.outcome]} (${what})`;
+  const raw = `[${resourcePrefix(input.stage)}] rollback: ${HEADLINE[input.outcome]} (${what})`;
   const ascii = raw.replace(/[^\x20-\x7e]/g, '-');
   return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }

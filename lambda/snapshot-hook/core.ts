@@ -11,31 +11,17 @@
  * snapshot a person would restore.
  */
 import { isRollback, type LifecycleHookEvent, type LifecycleHookResponse } from '../shared/lifecycle-hook';
-
-export const PREDEPLOY_TAG = 'softfactory:predeploy';
-export const STAGE_TAG = 'softfactory:stage';
-export const DEPLOYMENT_TAG = 'softfactory:service-deployment';
-export const REVISION_TAG = 'softfactory:service-revision';
-export const EXECUTION_TAG = 'softfactory:execution-id';
-
-export interface SnapshotInfo {
-  readonly id: string;
-  /** RDS DBSnapshot.Status: creating, available, failed, … */
-  readonly status: string;
-  readonly createdAt?: Date | undefined;
-  readonly percentProgress?: number | undefined;
-  readonly tags: Readonly<Record<string, string>>;
-}
-
-/** RDS, narrowed to one instance's manual snapshots. */
-export interface SnapshotPort {
-  create(id: string, tags: Readonly<Record<string, string>>): Promise<SnapshotInfo>;
-  /** undefined when the snapshot does not exist. */
-  describe(id: string): Promise<SnapshotInfo | undefined>;
-  /** Manual snapshots of the configured instance, with their tags. */
-  listManual(): Promise<SnapshotInfo[]>;
-  delete(id: string): Promise<void>;
-}
+import {
+  DEPLOYMENT_TAG,
+  EXECUTION_TAG,
+  isOurSnapshot,
+  newestFirst,
+  PREDEPLOY_TAG,
+  REVISION_TAG,
+  type SnapshotInfo,
+  type SnapshotPort,
+  STAGE_TAG,
+} from '../shared/snapshots';
 
 export interface SnapshotHookConfig {
   readonly stage: string;
@@ -107,15 +93,6 @@ export function isValidSnapshotId(id: string): boolean {
   return id.length <= 255 && /^[A-Za-z](?:[A-Za-z0-9]|-(?!-))*$/.test(id) && !id.endsWith('-');
 }
 
-/** Ours = made by this hook for this stage: the identifier prefix AND both tags. Anything else is never touched. */
-export function isOurSnapshot(s: SnapshotInfo, scope: { readonly stage: string; readonly prefix: string }): boolean {
-  return s.id.startsWith(`${scope.prefix}-`) && s.tags[PREDEPLOY_TAG] === 'true' && s.tags[STAGE_TAG] === scope.stage;
-}
-
-function newestFirst(snapshots: readonly SnapshotInfo[]): SnapshotInfo[] {
-  return [...snapshots].sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
-}
-
 /** Our snapshots beyond the newest `retain` available ones. Snapshots still being created are never selected. */
 export function selectForPruning(
   snapshots: readonly SnapshotInfo[],
@@ -124,18 +101,6 @@ export function selectForPruning(
 ): SnapshotInfo[] {
   const ours = newestFirst(snapshots.filter((s) => isOurSnapshot(s, scope) && s.status === 'available'));
   return ours.slice(Math.max(0, scope.retain)).filter((s) => !protect.includes(s.id));
-}
-
-/**
- * The snapshot to name in a rollback notification: the available pre-deploy snapshot taken for the revision
- * being rolled back if there is one, else the newest available pre-deploy snapshot.
- */
-export function newestPredeploySnapshot(
-  snapshots: readonly SnapshotInfo[],
-  scope: { readonly stage: string; readonly prefix: string; readonly revisionArn?: string | undefined },
-): SnapshotInfo | undefined {
-  const ours = newestFirst(snapshots.filter((s) => isOurSnapshot(s, scope) && s.status === 'available'));
-  return (scope.revisionArn ? ours.find((s) => s.tags[REVISION_TAG] === scope.revisionArn) : undefined) ?? ours[0];
 }
 
 const IN_PROGRESS_STATUSES = ['creating', 'pending', 'copying', 'backing-up'];

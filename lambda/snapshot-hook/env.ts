@@ -3,8 +3,8 @@
  * `SnapshotHookEnv`; the handler parses `process.env` with the same schema.
  */
 import { z } from 'zod';
-import { ROLLBACK_STAGES, type RollbackStage } from '../rollback/contract';
-import { defaultSnapshotPrefix } from '../rollback/env';
+import { functionName, snapshotPrefix } from '../../shared/names';
+import { STAGES as ROLLBACK_STAGES, type Stage as RollbackStage } from '../../shared/stages';
 import { isValidSnapshotId, type SnapshotHookConfig } from './core';
 
 export const snapshotHookEnvSchema = z.object({
@@ -39,7 +39,7 @@ export type SnapshotHookEnv = z.input<typeof snapshotHookEnvSchema>;
 
 /** Physical name of the hook function. */
 export function snapshotHookFunctionName(stage: string): string {
-  return `softfactory-${stage}-predeploy-snapshot`;
+  return functionName(stage, 'predeploy-snapshot');
 }
 
 export interface SnapshotHookEnvironmentProps {
@@ -83,7 +83,7 @@ export function loadSnapshotHookConfig(env: Record<string, string | undefined>):
   return {
     stage: e.STAGE,
     dbInstanceId: e.DB_INSTANCE_ID,
-    prefix: e.SNAPSHOT_PREFIX ?? defaultSnapshotPrefix(e.STAGE),
+    prefix: e.SNAPSHOT_PREFIX ?? snapshotPrefix(e.STAGE),
     retain: e.RETAIN_SNAPSHOTS,
     callbackDelaySeconds: e.CALLBACK_DELAY_SECONDS,
     maxWaitMinutes: e.MAX_WAIT_MINUTES,

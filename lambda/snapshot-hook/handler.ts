@@ -5,18 +5,13 @@
  */
 import { DescribeServiceDeploymentsCommand, DescribeServiceRevisionsCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { RDSClient } from '@aws-sdk/client-rds';
-import { AWS_MAX_ATTEMPTS, SDK_REQUEST_HANDLER } from '../rollback/clients';
-import { powertoolsLog } from '../rollback/log';
 import { type LifecycleHookResponse, lifecycleHookEventSchema } from '../shared/lifecycle-hook';
-import {
-  type DeploymentPort,
-  type HookLog,
-  handleSnapshotHook,
-  type SnapshotHookConfig,
-  type SnapshotPort,
-} from './core';
+import { powertoolsLog } from '../shared/log';
+import { rdsSnapshotPort } from '../shared/rds-snapshot-port';
+import { AWS_MAX_ATTEMPTS, SDK_REQUEST_HANDLER } from '../shared/sdk-options';
+import type { SnapshotPort } from '../shared/snapshots';
+import { type DeploymentPort, type HookLog, handleSnapshotHook, type SnapshotHookConfig } from './core';
 import { loadSnapshotHookConfig } from './env';
-import { rdsSnapshotPort } from './rds-port';
 
 export interface SnapshotHookDeps {
   readonly env?: Record<string, string | undefined>;

@@ -3,9 +3,9 @@
  * Thresholds from the production checklist (1 %, 500 ms, 80 %, 30 days, 5 minutes) live here as named values.
  */
 import { z } from 'zod';
-import { STAGES, type Stage } from './stages';
+import { STAGES, type Stage } from '../../shared/stages';
 
-export { STAGES, type Stage } from './stages';
+export { STAGES, type Stage } from '../../shared/stages';
 
 /** Fargate's CPU units and, for each, the memory sizes (MiB) it offers. */
 export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> = {

@@ -1,12 +1,13 @@
 import { Aws, Duration, aws_kms as kms, RemovalPolicy, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { logArchiveBucketName as sharedLogArchiveBucketName } from '../../shared/names';
 
 /**
  * The archive bucket's name: fixed per stage, account and region, so the service stack can name it in IAM policies
  * from its own pseudo parameters instead of a cross-stack reference.
  */
 export function logArchiveBucketName(stage: string, account = Aws.ACCOUNT_ID, region = Aws.REGION): string {
-  return `softfactory-${stage}-logs-${account}-${region}`;
+  return sharedLogArchiveBucketName(stage, account, region);
 }
 
 export interface LogArchiveBucketProps {

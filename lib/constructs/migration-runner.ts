@@ -18,6 +18,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { type MigrateEnv, SQLITE_WASM_FILE, SQLITE_WASM_SOURCE_PATH } from '../../lambda/migrate/env';
+import { functionName } from '../../shared/names';
 import type { MigrationSource, Stage } from '../config/stage-config';
 import type { Database } from './database';
 import { HouseFunction } from './house-function';
@@ -147,7 +148,7 @@ export class MigrationRunner extends Construct {
     this.worker = new HouseFunction(this, 'Worker', {
       entry: 'migrate',
       handler: 'isCompleteHandler',
-      functionName: `softfactory-${props.stage}-migrate`,
+      functionName: functionName(props.stage, 'migrate'),
       description: 'Migrates the SQLite file into RDS PostgreSQL in checkpointed segments, then verifies',
       environment: environment as Record<string, string>,
       timeout: Duration.seconds(RUNNER_LIMITS.workerTimeout),
@@ -180,7 +181,7 @@ export class MigrationRunner extends Construct {
     const starter = new HouseFunction(this, 'Starter', {
       entry: 'migrate',
       handler: 'onEventHandler',
-      functionName: `softfactory-${props.stage}-migrate-start`,
+      functionName: functionName(props.stage, 'migrate-start'),
       description: 'Names the migration custom resource; the work happens in the worker',
       environment: {},
       timeout: Duration.seconds(RUNNER_LIMITS.starterTimeout),

@@ -8,8 +8,9 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { PREDEPLOY_TAG, STAGE_TAG } from '../../lambda/snapshot-hook/core';
+import { PREDEPLOY_TAG, STAGE_TAG } from '../../lambda/shared/snapshots';
 import { snapshotHookEnvironment, snapshotHookFunctionName } from '../../lambda/snapshot-hook/env';
+import { clusterName, webServiceName } from '../../shared/names';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
 import { wildcardArnFinding } from './nag';
@@ -98,7 +99,7 @@ export class PreDeploySnapshot extends Construct {
     // A revert (our own rollback) skips the snapshot: the hook reads what the deployment changes. By the fixed
     // cluster and service names (`softfactory-<stage>`, `softfactory-<stage>-web`): the service references this
     // function as its hook, so a reference back to the service from the function's policy would be a cycle.
-    const path = `softfactory-${props.stage}/softfactory-${props.stage}-web`;
+    const path = `${clusterName(props.stage)}/${webServiceName(props.stage)}`;
     const ecsArn = (resource: string) =>
       stack.formatArn({
         service: 'ecs',

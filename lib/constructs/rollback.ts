@@ -19,6 +19,7 @@ import {
 import { Construct } from 'constructs';
 import { alarmSubscriptionFilterPolicy, rollbackFunctionName } from '../../lambda/rollback/contract';
 import { ROLLBACK_FUNCTION_TIMEOUT_SECONDS, rollbackEnvironment } from '../../lambda/rollback/env';
+import { rollbackLockTableName } from '../../shared/names';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
 import { wildcardArnFinding } from './nag';
@@ -63,7 +64,7 @@ export class Rollback extends Construct {
     const { service, cluster, taskDefinition } = props.web;
 
     this.lockTable = new dynamodb.Table(this, 'Locks', {
-      tableName: `softfactory-${props.stage}-rollback-locks`,
+      tableName: rollbackLockTableName(props.stage),
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,

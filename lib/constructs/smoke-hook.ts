@@ -13,6 +13,7 @@ import {
 import { Construct } from 'constructs';
 import { SMOKE_TOKEN_PLACEHOLDER, type SmokeEnvironment } from '../../lambda/smoke/env';
 import type { AppMode } from '../../lambda/smoke/spec';
+import { functionName, smokeTokenSecretName } from '../../shared/names';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
 import type { WebService } from './web-service';
@@ -80,7 +81,7 @@ export class SmokeHook extends Construct {
       // A recognisable placeholder, not a random value: the hook skips the authenticated checks (saying why) until
       // an operator puts the smoke user's token here, instead of failing every deployment on a token nobody holds.
       const created = new secretsmanager.Secret(this, 'Token', {
-        secretName: `softfactory/${props.stage}/smoke-token`,
+        secretName: smokeTokenSecretName(props.stage),
         description:
           'Bearer token of the smoke-check user: replace the placeholder with a real user token (never the shared demo token)',
         secretStringValue: SecretValue.unsafePlainText(SMOKE_TOKEN_PLACEHOLDER),
@@ -121,7 +122,7 @@ export class SmokeHook extends Construct {
     };
     this.function = new HouseFunction(this, 'Function', {
       entry: 'smoke',
-      functionName: `softfactory-${props.stage}-smoke`,
+      functionName: functionName(props.stage, 'smoke'),
       description: 'ECS blue/green hook: runs the production checklist smoke suite against green, then production',
       environment: environment as Record<string, string>,
       timeout: Duration.seconds(SUITE_TIMEOUT_SECONDS + 30),

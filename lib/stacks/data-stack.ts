@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { dbInstanceIdentifier } from '../../shared/names';
 import type { StageConfig } from '../config/stage-config';
 import { AppSecrets } from '../constructs/app-secrets';
 import { Database } from '../constructs/database';
@@ -29,7 +30,7 @@ export class DataStack extends Stack {
     const { config } = props;
     this.database = new Database(this, 'Database', {
       vpc: props.network.vpc,
-      instanceIdentifier: `softfactory-${config.stage}`,
+      instanceIdentifier: dbInstanceIdentifier(config.stage),
       instanceClass: config.dbInstanceClass,
       allocatedStorageGiB: config.dbAllocatedStorageGiB,
       maxAllocatedStorageGiB: config.dbMaxAllocatedStorageGiB,

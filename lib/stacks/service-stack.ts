@@ -10,6 +10,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { resourcePrefix } from '../../shared/names';
 import { type CertificateSource, dbMaxConnections, type StageConfig } from '../config/stage-config';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import type { AppSecrets } from '../constructs/app-secrets';
@@ -57,7 +58,7 @@ export class ServiceStack extends Stack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { config, network, database } = props;
-    const namePrefix = `softfactory-${config.stage}`;
+    const namePrefix = resourcePrefix(config.stage);
 
     this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
       vpc: network.vpc,

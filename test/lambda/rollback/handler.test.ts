@@ -10,7 +10,7 @@ import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import type { RollbackResult } from '../../../lambda/rollback/contract';
 import { createHandler, type SnsBatchResult } from '../../../lambda/rollback/handler';
-import type { StructuredLog } from '../../../lambda/rollback/log';
+import type { StructuredLog } from '../../../lambda/shared/log';
 import { FakeDynamoTable } from './fake-dynamodb';
 import { EcsWorld } from './fake-ecs';
 import {

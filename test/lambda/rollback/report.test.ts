@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { databaseNote, renderReport } from '../../../lambda/rollback/report';
-import type { SnapshotInfo, SnapshotPort } from '../../../lambda/snapshot-hook/core';
+import type { SnapshotInfo, SnapshotPort } from '../../../lambda/shared/snapshots';
 import { DB_INSTANCE, revisionArn, SERVICE_ARN, T0, td } from './fixtures';
 
 const port = (list: () => Promise<SnapshotInfo[]>): SnapshotPort => ({

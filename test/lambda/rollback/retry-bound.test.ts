@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ECSClient, ListServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
-import { AWS_MAX_ATTEMPTS, buildClients, clientOptions } from '../../../lambda/rollback/clients';
+import { buildClients } from '../../../lambda/rollback/clients';
+import { AWS_MAX_ATTEMPTS, clientOptions } from '../../../lambda/shared/sdk-options';
 import { CLUSTER_ARN, REGION, SERVICE_ARN } from './fixtures';
 
 describe('AWS retry bound', () => {

@@ -1,11 +1,9 @@
 /** Pure parts of the snapshot hook: identifiers, ownership, pruning choice, and the snapshot to name. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isOurSnapshot, newestPredeploySnapshot, type SnapshotInfo } from '../../../lambda/shared/snapshots';
 import {
-  isOurSnapshot,
   isValidSnapshotId,
-  newestPredeploySnapshot,
-  type SnapshotInfo,
   selectForPruning,
   snapshotIdFor,
   snapshotProgress,

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ECSClient, ListServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
-import { clientOptions, SDK_REQUEST_TIMEOUT_MS } from '../../../lambda/rollback/clients';
+import { clientOptions, SDK_REQUEST_TIMEOUT_MS } from '../../../lambda/shared/sdk-options';
 import { isTransient } from '../../../lambda/snapshot-hook/core';
 import { createSnapshotHookHandler, snapshotHookRdsClient } from '../../../lambda/snapshot-hook/handler';
 

@@ -9,7 +9,7 @@ import {
   DescribeDBSnapshotsCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import type { SnapshotInfo, SnapshotPort } from './core';
+import type { SnapshotInfo, SnapshotPort } from './snapshots';
 
 function toInfo(s: DBSnapshot): SnapshotInfo {
   const tags: Record<string, string> = {};
