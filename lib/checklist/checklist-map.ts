@@ -23,7 +23,10 @@ const cdk = (what: string, file: string, title: string): EnforcementRef => ({
 const test = (file: string, title: string): EnforcementRef => ({ kind: 'test', file, title });
 
 const STACKS = 'test/lib/stacks.test.ts';
-const MONITORING = 'test/lib/monitoring.test.ts';
+const MONITORING_ALARMS = 'test/lib/monitoring-alarms.test.ts';
+const MONITORING_NOTIFICATIONS = 'test/lib/monitoring-notifications.test.ts';
+const MONITORING_DASHBOARD = 'test/lib/monitoring-dashboard.test.ts';
+const MONITORING_LOGS = 'test/lib/monitoring-logs.test.ts';
 const CONFIG = 'test/lib/config.test.ts';
 const DEPLOY_PATH = 'test/lib/deploy-path.test.ts';
 const SMOKE_SPEC = 'test/lambda/smoke/spec.test.ts';
@@ -156,7 +159,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         cdk('app logs in a CloudWatch log group', STACKS, 'ships app logs to a log group with 30-day retention'),
         cdk(
           'saved Logs Insights query errors-last-5-minutes',
-          MONITORING,
+          MONITORING_LOGS,
           'saves Logs Insights queries: errors in the last 5 minutes, requests slower than 500 ms, 5xx by path',
         ),
         ...alarm('unhealthy-hosts'),
@@ -632,12 +635,12 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
       enforcement: [
         cdk(
           'data-protection policy masking credentials and tokens in the app log group',
-          MONITORING,
+          MONITORING_LOGS,
           'audits and masks credentials and tokens in the app’s log group',
         ),
         cdk(
           'masking patterns for what SoftFactory could log',
-          MONITORING,
+          MONITORING_LOGS,
           'masks the secrets SoftFactory could log, and leaves ordinary lines alone',
         ),
         cdk('no password in any template', STACKS, 'puts no password in any template'),
@@ -884,7 +887,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
       enforcement: [
         cdk(
           'deployment alarms on the ECS service with rollback on alarm',
-          MONITORING,
+          MONITORING_ALARMS,
           'names the error-rate, latency and unhealthy-hosts alarms on the ECS service, rolling back on alarm',
         ),
         cli('rollback'),
@@ -917,7 +920,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         ...alarm('error-rate'),
         cdk(
           'error-rate alarm is a deployment alarm: rollback on alarm',
-          MONITORING,
+          MONITORING_ALARMS,
           'names the error-rate, latency and unhealthy-hosts alarms on the ECS service, rolling back on alarm',
         ),
         cdk(
@@ -967,7 +970,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
       enforcement: [
         cdk(
           'ECS rolls back to the previous revision on a deployment alarm',
-          MONITORING,
+          MONITORING_ALARMS,
           'names the error-rate, latency and unhealthy-hosts alarms on the ECS service, rolling back on alarm',
         ),
         test(
@@ -1022,7 +1025,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
       enforcement: [
         cdk(
           'CloudWatch dashboard softfactory-<stage>',
-          MONITORING,
+          MONITORING_DASHBOARD,
           'shows requests, error rate, p95/p99 latency, healthy hosts, CPU, memory, disk and the database',
         ),
         ...alarm('error-rate', 'latency'),
@@ -1042,7 +1045,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         ...alarm('latency'),
         cdk(
           'dashboard: p95/p99 TargetResponseTime',
-          MONITORING,
+          MONITORING_DASHBOARD,
           'shows requests, error rate, p95/p99 latency, healthy hosts, CPU, memory, disk and the database',
         ),
       ],
@@ -1054,7 +1057,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         ...alarm('error-rate'),
         cdk(
           'dashboard: requests, 5xx and error rate',
-          MONITORING,
+          MONITORING_DASHBOARD,
           'shows requests, error rate, p95/p99 latency, healthy hosts, CPU, memory, disk and the database',
         ),
       ],
@@ -1078,7 +1081,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         cdk('ECS Container Insights (enhanced)', STACKS, 'runs an ECS cluster with enhanced Container Insights'),
         cdk(
           'dashboard: CPU, memory, disk and the database',
-          MONITORING,
+          MONITORING_DASHBOARD,
           'shows requests, error rate, p95/p99 latency, healthy hosts, CPU, memory, disk and the database',
         ),
       ],
@@ -1124,7 +1127,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         ),
         cdk(
           'every alarm sends ALARM and OK to the stage topic',
-          MONITORING,
+          MONITORING_NOTIFICATIONS,
           'sends every alarm’s ALARM and OK transitions to the stage topic, in every stack',
         ),
       ],
@@ -1136,7 +1139,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         ...alarm('error-rate'),
         cdk(
           'error-rate alarm above 1 %',
-          MONITORING,
+          MONITORING_ALARMS,
           'fires above 1 % in 3 of 5 one-minute periods, missing data not breaching',
         ),
       ],
@@ -1148,7 +1151,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         ...alarm('latency'),
         cdk(
           'latency alarm above 0.5 s at p95',
-          MONITORING,
+          MONITORING_ALARMS,
           'watches TargetResponseTime p95 per minute above 0.5 s (seconds), ignoring low-sample percentiles',
         ),
       ],
@@ -1160,12 +1163,12 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         ...alarm('disk', 'db-free-storage'),
         cdk(
           'Fargate ephemeral storage above 80 %',
-          MONITORING,
+          MONITORING_ALARMS,
           'fires on Fargate disk: 100 * EphemeralStorageUtilized / EphemeralStorageReserved from Container Insights above 80 %',
         ),
         cdk(
           'database free storage below 20 % (= 80 % used)',
-          MONITORING,
+          MONITORING_ALARMS,
           'fires when free storage (bytes) falls below 20 % of the allocated storage',
         ),
       ],
@@ -1177,10 +1180,14 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         ...alarm('cpu', 'db-cpu'),
         cdk(
           'service CPU above 80 % for 5 minutes',
-          MONITORING,
+          MONITORING_ALARMS,
           'fires on ECS service CPU (average) above 80 % for 5 minutes',
         ),
-        cdk('database CPU above 80 % for 5 minutes', MONITORING, 'fires on database CPU above 80 % for 5 minutes'),
+        cdk(
+          'database CPU above 80 % for 5 minutes',
+          MONITORING_ALARMS,
+          'fires on database CPU above 80 % for 5 minutes',
+        ),
       ],
     },
   ]),
@@ -1192,7 +1199,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         cdk('app logs in a CloudWatch log group', STACKS, 'ships app logs to a log group with 30-day retention'),
         cdk(
           'app logs streamed to the S3 log archive',
-          MONITORING,
+          MONITORING_LOGS,
           'wires the app log group → subscription → Firehose → archive bucket with lifecycle, end to end',
         ),
       ],
@@ -1214,7 +1221,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
         ),
         cdk(
           'every app log event archived through Firehose',
-          MONITORING,
+          MONITORING_LOGS,
           'wires the app log group → subscription → Firehose → archive bucket with lifecycle, end to end',
         ),
       ],
@@ -1225,12 +1232,12 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
       enforcement: [
         cdk(
           'saved Logs Insights queries (errors, slow requests, 5xx by path)',
-          MONITORING,
+          MONITORING_LOGS,
           'saves Logs Insights queries: errors in the last 5 minutes, requests slower than 500 ms, 5xx by path',
         ),
         cdk(
           'archive keys partitioned year=/month=/day=',
-          MONITORING,
+          MONITORING_LOGS,
           'wires the app log group → subscription → Firehose → archive bucket with lifecycle, end to end',
         ),
       ],
@@ -1241,7 +1248,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
       enforcement: [
         cdk(
           'retention on every log group of every stack',
-          MONITORING,
+          MONITORING_LOGS,
           'keeps every log group of every stack of every stage at least 30 days',
         ),
       ],
@@ -1252,7 +1259,7 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
       enforcement: [
         cdk(
           'every log group ≥ 30 days',
-          MONITORING,
+          MONITORING_LOGS,
           'keeps every log group of every stack of every stage at least 30 days',
         ),
         cdk('config refuses less than 30 days', CONFIG, 'rejects log retention below 30 days'),
@@ -1264,10 +1271,14 @@ export const CHECKLIST_MAP: readonly MapEntry[] = [
       enforcement: [
         cdk(
           'Firehose → S3 log archive with Standard → IA → Glacier lifecycle',
-          MONITORING,
+          MONITORING_LOGS,
           'wires the app log group → subscription → Firehose → archive bucket with lifecycle, end to end',
         ),
-        cdk('archived logs expire at logArchiveExpiryDays', MONITORING, 'expires archived logs at the configured age'),
+        cdk(
+          'archived logs expire at logArchiveExpiryDays',
+          MONITORING_LOGS,
+          'expires archived logs at the configured age',
+        ),
       ],
     },
   ]),

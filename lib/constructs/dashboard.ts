@@ -1,12 +1,15 @@
 import { aws_cloudwatch as cloudwatch, Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { ServiceAlarms } from './service-alarms';
+import type { ServiceMetrics } from './monitoring/service-metrics';
+import type { ServiceSignal } from './service-alarms';
 
 export interface DashboardProps {
   /** Physical dashboard name, e.g. `softfactory-prod`. */
   readonly dashboardName: string;
-  /** The alarms whose metrics (and thresholds) the graphs show. */
-  readonly alarms: ServiceAlarms;
+  /** The metrics the graphs show (the same objects the alarms watch). */
+  readonly metrics: ServiceMetrics;
+  /** The alarms whose thresholds the graphs draw, by signal (`ServiceAlarms`). */
+  readonly alarms: { alarm(signal: ServiceSignal): cloudwatch.Alarm };
   /**
    * Time range shown when the dashboard opens.
    * @default Duration.hours(3)
@@ -26,8 +29,8 @@ export class Dashboard extends Construct {
   constructor(scope: Construct, id: string, props: DashboardProps) {
     super(scope, id);
     const range = props.defaultRange ?? Duration.hours(3);
-    const a = props.alarms;
-    const m = a.metrics;
+    const a = (signal: ServiceSignal) => props.alarms.alarm(signal);
+    const m = props.metrics;
     const graph = (
       title: string,
       left: cloudwatch.IMetric[],
@@ -57,19 +60,19 @@ export class Dashboard extends Construct {
     );
     this.dashboard.addWidgets(
       graph('Requests and 5xx (per minute)', [m.requests, m.target5xx, m.elb5xx]),
-      graph('Error rate (%)', [m.errorRate], a.errorRate, { min: 0, label: '%', showUnits: false }),
-      graph('Response time p95 / p99 (s)', [m.latencyP95, m.latencyP99], a.latency, { min: 0 }),
+      graph('Error rate (%)', [m.errorRate], a('error-rate'), { min: 0, label: '%', showUnits: false }),
+      graph('Response time p95 / p99 (s)', [m.latencyP95, m.latencyP99], a('latency'), { min: 0 }),
       graph('Targets: healthy / unhealthy (blue + green)', [m.healthyHosts, m.unhealthyHosts], undefined, { min: 0 }),
     );
     this.dashboard.addWidgets(
-      graph('Service CPU (%)', [m.cpu], a.cpu, percent),
-      graph('Service memory, busiest task (%)', [m.memory], a.memory, percent),
-      graph('Ephemeral storage, fullest task (%)', [m.disk], a.disk, percent),
+      graph('Service CPU (%)', [m.cpu], a('cpu'), percent),
+      graph('Service memory, busiest task (%)', [m.memory], a('memory'), percent),
+      graph('Ephemeral storage, fullest task (%)', [m.disk], a('disk'), percent),
     );
     this.dashboard.addWidgets(
-      graph('Database CPU (%)', [m.dbCpu], a.dbCpu, percent),
-      graph('Database free storage (bytes)', [m.dbFreeStorage], a.dbFreeStorage, { min: 0 }),
-      graph('Database connections', [m.dbConnections], a.dbConnections, { min: 0 }),
+      graph('Database CPU (%)', [m.dbCpu], a('db-cpu'), percent),
+      graph('Database free storage (bytes)', [m.dbFreeStorage], a('db-free-storage'), { min: 0 }),
+      graph('Database connections', [m.dbConnections], a('db-connections'), { min: 0 }),
     );
     const stack = Stack.of(this);
     this.dashboard.addWidgets(

@@ -22,6 +22,9 @@ import { ROLLBACK_FUNCTION_TIMEOUT_SECONDS, rollbackEnvironment } from '../../la
 import { rollbackLockTableName } from '../../shared/names';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
+import { addAlarm } from './monitoring/alarm-factory';
+import { anyInPeriod } from './monitoring/alarm-kinds';
+import { ROLLBACK_DEAD_LETTERS_RUNBOOK } from './monitoring/runbooks';
 import { wildcardArnFinding } from './nag';
 import type { WebService } from './web-service';
 
@@ -224,22 +227,17 @@ export class Rollback extends Construct {
       reason: 'rds:DescribeDBSnapshots is read-only; filtering by instance happens in the call (DBInstanceIdentifier).',
     });
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmName: `softfactory-${props.stage}-rollback-dead-letters`,
-      alarmDescription:
-        'A rollback trigger could not be processed (ECS/DynamoDB errors after retries, or an undeliverable alarm ' +
-        'notification). First response: read the message in the dead-letter queue and the function logs, then run ' +
-        '`sfdeploy rollback --stage <stage> --reason …` by hand if the service still needs it.',
+    this.deadLetterAlarm = addAlarm(this, {
+      stage: props.stage,
+      signal: 'rollback-dead-letters',
+      id: 'DeadLetterAlarm',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
-        statistic: 'Maximum',
+        statistic: cloudwatch.Stats.MAXIMUM,
       }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      rule: anyInPeriod(),
+      description: ROLLBACK_DEAD_LETTERS_RUNBOOK,
+      action: new cwActions.SnsAction(props.topic),
     });
-    this.deadLetterAlarm.addAlarmAction(new cwActions.SnsAction(props.topic));
-    this.deadLetterAlarm.addOkAction(new cwActions.SnsAction(props.topic));
   }
 }

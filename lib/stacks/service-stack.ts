@@ -11,7 +11,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { resourcePrefix } from '../../shared/names';
-import { type CertificateSource, dbMaxConnections, type StageConfig } from '../config/stage-config';
+import type { CertificateSource, StageConfig } from '../config/stage-config';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import type { AppSecrets } from '../constructs/app-secrets';
 import { Dashboard } from '../constructs/dashboard';
@@ -21,11 +21,13 @@ import { LoadBalancer, TEST_LISTENER_PORT } from '../constructs/load-balancer';
 import { LogArchive } from '../constructs/log-archive';
 import { type LogArchiveBucket, logArchiveBucketName } from '../constructs/log-archive-bucket';
 import { LogQueries } from '../constructs/log-queries';
+import { alarmName, DEPLOYMENT_ALARM_SIGNALS } from '../constructs/monitoring/alarm-naming';
+import { serviceMetrics } from '../constructs/monitoring/service-metrics';
 import { wildcardResourceFinding } from '../constructs/nag';
 import type { Network } from '../constructs/network';
 import { PreDeploySnapshot } from '../constructs/predeploy-snapshot';
 import { Rollback } from '../constructs/rollback';
-import { alarmName, DEPLOYMENT_ALARM_SIGNALS, ServiceAlarms } from '../constructs/service-alarms';
+import { ServiceAlarms } from '../constructs/service-alarms';
 import { SmokeHook } from '../constructs/smoke-hook';
 import { WebAcl } from '../constructs/web-acl';
 import { isProductionMode, WebService } from '../constructs/web-service';
@@ -102,29 +104,21 @@ export class ServiceStack extends Stack {
       alarmNamePattern: `${namePrefix}-*`,
       emails: config.alarmEmails,
     });
-    this.alarms = new ServiceAlarms(this, 'Alarms', {
-      stage: config.stage,
+    const metrics = serviceMetrics({
       loadBalancer: this.loadBalancer,
       service: this.web.service,
       database: database.instance,
-      dbAllocatedStorageGiB: config.dbAllocatedStorageGiB,
-      dbMaxConnections: dbMaxConnections(config),
-      action: this.alarmTopic.action,
-      errorRatePercent: config.errorRatePercent,
       errorRateMinRequests: config.errorRateMinRequests,
-      latencyThresholdMs: config.latencyThresholdMs,
-      latencyStatistic: config.latencyStatistic,
-      cpuPercent: config.cpuAlarmPercent,
-      memoryPercent: config.memoryAlarmPercent,
-      diskPercent: config.diskAlarmPercent,
-      dbCpuPercent: config.dbCpuAlarmPercent,
-      dbFreeStoragePercent: config.dbFreeStoragePercent,
-      dbConnectionsPercent: config.dbConnectionsPercent,
+    });
+    this.alarms = new ServiceAlarms(this, 'Alarms', {
+      config,
+      metrics,
+      action: this.alarmTopic.action,
       dashboardName: namePrefix,
     });
     // ECS reads the deployment alarms by name: let them exist before the service is created or updated.
     this.web.service.node.addDependency(...this.alarms.deploymentAlarms);
-    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: namePrefix, alarms: this.alarms });
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: namePrefix, metrics, alarms: this.alarms });
     new DeploymentEvents(this, 'DeploymentEvents', {
       service: this.web.service,
       topic: this.alarmTopic.topic,

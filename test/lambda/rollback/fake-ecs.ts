@@ -28,11 +28,14 @@ import {
   alarmArn,
   CLUSTER_ARN,
   deploymentArn,
+  ERROR_RATE,
   type FakeClock,
+  LATENCY,
   revisionArn,
   SERVICE,
   SERVICE_ARN,
   td,
+  UNHEALTHY,
 } from './fixtures';
 
 export interface WorldDeployment {
@@ -174,7 +177,7 @@ export class EcsWorld {
       finishedAt: d.finishedAt,
       targetServiceRevisionArn: d.targetRevision,
       status: d.status,
-      statusReason: d.status.startsWith('ROLLBACK') ? 'Alarm softfactory-prod-error-rate in ALARM state' : undefined,
+      statusReason: d.status.startsWith('ROLLBACK') ? `Alarm ${ERROR_RATE} in ALARM state` : undefined,
     };
   }
 
@@ -202,14 +205,14 @@ export class EcsWorld {
         maximumPercent: 200,
         minimumHealthyPercent: 100,
         alarms: {
-          alarmNames: ['softfactory-prod-error-rate', 'softfactory-prod-latency-p99'],
+          alarmNames: [ERROR_RATE, LATENCY, UNHEALTHY],
           enable: true,
           rollback: true,
         },
       },
       alarms: {
         status: 'MONITORING_COMPLETE',
-        alarmNames: ['softfactory-prod-error-rate', 'softfactory-prod-latency-p99'],
+        alarmNames: [ERROR_RATE, LATENCY, UNHEALTHY],
       },
     };
   }

@@ -1,5 +1,6 @@
 /** Realistic identifiers and event builders shared by the rollback tests (prod stage in eu-west-1). */
 import type { SNSEvent } from 'aws-lambda';
+import { alarmName } from '../../../lib/constructs/monitoring/alarm-naming';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -12,10 +13,12 @@ export const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:softfactory-prod-alar
 export const TABLE = 'softfactory-prod-rollback-locks';
 export const DB_INSTANCE = 'softfactory-prod-db';
 
-export const ERROR_RATE = 'softfactory-prod-error-rate';
-export const LATENCY = 'softfactory-prod-latency-p99';
-export const UNHEALTHY = 'softfactory-prod-unhealthy-hosts';
-export const CPU = 'softfactory-prod-ecs-cpu';
+// The alarms the prod app really creates, named by the app's own function (test/lib/monitoring-alarms.test.ts checks
+// them against the synthesized template): three rollback alarms and one that is not.
+export const ERROR_RATE = alarmName('prod', 'error-rate');
+export const LATENCY = alarmName('prod', 'latency');
+export const UNHEALTHY = alarmName('prod', 'unhealthy-hosts');
+export const CPU = alarmName('prod', 'cpu');
 
 export const td = (revision: number) => `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${FAMILY}:${revision}`;
 export const revisionArn = (id: string) =>
