@@ -10,6 +10,15 @@
  * - `sk = last-rollback`: the service's last rollback, for the cooldown, the loop guard, and to tell whether
  *   an attempt that timed out mid-call changed ECS before a retry acts again.
  * Reads are strongly consistent: a stale read here is a second rollback.
+ *
+ * Why a store of our own and not Powertools' idempotency utility (@aws-lambda-powertools/idempotency): that utility
+ * makes one handler call idempotent per request — it hashes the event (or a JMESPath subset of it) into a key, records
+ * IN_PROGRESS, and returns the saved response to a repeat of the same payload until it expires
+ * (https://aws.amazon.com/blogs/compute/implementing-idempotent-aws-lambda-functions-with-powertools-for-aws-lambda-typescript/).
+ * What rollback needs is keyed by the service, not by the payload: different events (an alarm's SNS message, a
+ * pipeline's direct invoke, a retry of either) for one incident must make one change; a lease must exclude a second
+ * actor while the first changes ECS; and the last rollback must outlive every request for the cooldown and loop guard.
+ * None of those is a cached response to an identical request.
  */
 import {
   type AttributeValue,

@@ -8,6 +8,7 @@ import {
   type aws_secretsmanager as secretsmanager,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { retentionDays } from './log-retention';
 
 export interface DatabaseProps {
   readonly vpc: ec2.IVpc;
@@ -73,7 +74,7 @@ export class Database extends Construct {
       (type) =>
         new logs.LogGroup(this, `Logs-${type}`, {
           logGroupName: `/aws/rds/instance/${props.instanceIdentifier}/${type}`,
-          retention: props.logRetentionDays as logs.RetentionDays,
+          retention: retentionDays(props.logRetentionDays),
           removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         }),
     );

@@ -9,6 +9,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { retentionDays } from './log-retention';
 
 export interface HouseFunctionProps {
   /** Folder under `lambda/` holding `handler.ts`. */
@@ -53,7 +54,7 @@ export class HouseFunction extends Construct {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${props.functionName}`,
-      retention: props.logRetentionDays as logs.RetentionDays,
+      retention: retentionDays(props.logRetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.function = new nodejs.NodejsFunction(this, 'Function', {

@@ -12,6 +12,7 @@ import {
   type aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { retentionDays } from './log-retention';
 
 export interface LogArchiveProps {
   /** The log group to archive and protect (the app's). */
@@ -78,7 +79,7 @@ export class LogArchive extends Construct {
 
     const errors = new logs.LogGroup(this, 'DeliveryErrors', {
       logGroupName: `/aws/kinesisfirehose/${props.deliveryStreamName}`,
-      retention: props.logRetentionDays as logs.RetentionDays,
+      retention: retentionDays(props.logRetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.deliveryRole = new iam.Role(this, 'DeliveryRole', {

@@ -22,6 +22,7 @@ import { functionName } from '../../shared/names';
 import type { MigrationSource, Stage } from '../config/stage-config';
 import type { Database } from './database';
 import { HouseFunction } from './house-function';
+import { retentionDays } from './log-retention';
 
 export interface MigrationRunnerProps {
   readonly stage: Stage;
@@ -190,7 +191,7 @@ export class MigrationRunner extends Construct {
     });
 
     const providerLogs = new logs.LogGroup(this, 'ProviderLogs', {
-      retention: props.logRetentionDays as logs.RetentionDays,
+      retention: retentionDays(props.logRetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const provider = new cr.Provider(this, 'Provider', {

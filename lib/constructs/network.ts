@@ -1,5 +1,6 @@
 import { aws_ec2 as ec2, aws_logs as logs, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { retentionDays } from './log-retention';
 
 export interface NetworkProps {
   /** Availability zones to span (an environment-agnostic synth gets at most 2). */
@@ -41,7 +42,7 @@ export class Network extends Construct {
     });
     // Rejected and accepted flows, for incident forensics (cdk-nag AwsSolutions-VPC7).
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
-      retention: props.logRetentionDays as logs.RetentionDays,
+      retention: retentionDays(props.logRetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup) });

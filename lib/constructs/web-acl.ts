@@ -1,5 +1,6 @@
 import { ArnFormat, aws_logs as logs, RemovalPolicy, Stack, aws_wafv2 as wafv2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { retentionDays } from './log-retention';
 
 /** Request headers WAF must never write to its logs: bearer tokens and session cookies. */
 export const REDACTED_HEADERS = ['authorization', 'cookie'] as const;
@@ -65,7 +66,7 @@ export class WebAcl extends Construct {
     // WAF requires the log group's name to start with `aws-waf-logs-`.
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `aws-waf-logs-${props.namePrefix}`,
-      retention: props.logRetentionDays as logs.RetentionDays,
+      retention: retentionDays(props.logRetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     new wafv2.CfnLoggingConfiguration(this, 'Logging', {

@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import type { ImageSource } from '../config/stage-config';
 import type { Database } from './database';
 import { APP_PORT, type LoadBalancer } from './load-balancer';
+import { retentionDays } from './log-retention';
 import { wildcardResourceFinding } from './nag';
 import { appLogGroupName, CONTAINER_NAME, execLogGroupName } from './web-container';
 
@@ -145,7 +146,7 @@ export class WebService extends Construct {
     // cloudWatchEncryptionEnabled (which expects a KMS-encrypted group) stays off.
     this.execLogGroup = new logs.LogGroup(this, 'ExecLogs', {
       logGroupName: execLogGroupName(props.namePrefix),
-      retention: props.logRetentionDays as logs.RetentionDays,
+      retention: retentionDays(props.logRetentionDays),
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -163,7 +164,7 @@ export class WebService extends Construct {
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: appLogGroupName(props.namePrefix),
-      retention: props.logRetentionDays as logs.RetentionDays,
+      retention: retentionDays(props.logRetentionDays),
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
 
