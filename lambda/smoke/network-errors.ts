@@ -7,7 +7,7 @@
  * https://nodejs.org/api/errors.html#common-system-errors) and certificate verification failures by OpenSSL's
  * X509_V_ERR_* names without the prefix (https://nodejs.org/api/tls.html#x509-certificate-error-codes).
  */
-import type { FailureKind } from './engine';
+import type { FailureKind } from './result';
 
 /** No connection was made to `address`: the server was never reached, so nothing it would have said is known. */
 export interface Unreachable {
