@@ -3,7 +3,7 @@
  * Pure (no I/O); split from engine.ts so the rules of a verdict read on their own.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FailureKind } from './engine';
+import type { FailureKind } from './result';
 import { type BodyAssertion, type Check, type HeaderAssertion, resolveJsonPath } from './spec';
 import { type Exchange, firstHeader } from './transport';
 

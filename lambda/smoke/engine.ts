@@ -1,6 +1,9 @@
 /**
  * The smoke engine: runs a spec's checks against one base URL and returns a verdict per check with evidence.
- * Pure core (node:http/https only, no AWS): the CLI, the ECS hook and the benchmark all call `runSuite`.
+ * No AWS: the CLI, the ECS hook and the benchmark all call `runSuite`. This file schedules (concurrency, retries,
+ * deadlines, cleanups, the lone latency re-measurement) and builds the requests; the sockets are in transport.ts, and
+ * what an answer means is pure, in verdict.ts (skips, the result row, the suite's summary) and assertions.ts (an
+ * answer against the check's `expect`). The result types are in result.ts.
  *
  * Guarantees: every check ends by its own deadline and the suite by its deadline whatever the server does
  * (hangs, resets, endless bodies, redirect loops); bodies are read up to a cap, never buffered unbounded;
@@ -11,8 +14,8 @@ import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Evaluation, evaluate, truncate } from './assertions';
-import type { Unreachable } from './network-errors';
+import { type Evaluation, evaluate } from './assertions';
+import type { CheckResult, SuiteResult } from './result';
 import { type AppMode, type Check, fillPlaceholders, INVALID_TOKEN, SHARED_TEST_TOKENS, type SmokeSpec } from './spec';
 import {
   createTransport,
@@ -24,62 +27,26 @@ import {
   type Transport,
   type WaitingFor,
 } from './transport';
+import {
+  type CheckOutcome,
+  judgeCheck,
+  lateResult,
+  type RunConditions,
+  remeasured,
+  skippedResult,
+  skipReason,
+  suitePassed,
+  summariseUnreachable,
+} from './verdict';
 
-export type { Unreachable } from './network-errors';
-
-export type Verdict = 'pass' | 'fail' | 'skipped';
-
-/**
- * Why a check failed, coarsely, so callers can tell "the service is not reachable yet" from "the service
- * answered wrongly": `network` (refused, reset, temporary DNS failure), `timeout` (no complete answer in
- * time, suite deadline), `gateway` (an unexpected 502/503/504), `assertion` (everything else: a wrong
- * answer, TLS, unknown host, oversized body, redirect loop, latency over budget).
- */
-export type FailureKind = 'network' | 'timeout' | 'gateway' | 'assertion';
-
-export interface CheckResult {
-  readonly id: string;
-  readonly title: string;
-  readonly method: string;
-  readonly path: string;
-  readonly tags: readonly string[];
-  readonly verdict: Verdict;
-  /** Final HTTP status, null when no response arrived. */
-  readonly status: number | null;
-  readonly contentType: string | null;
-  /** Request start to last body byte of the final attempt (across followed redirects), ms. */
-  readonly latencyMs: number | null;
-  /** Why it failed or was skipped; null for a pass. */
-  readonly reason: string | null;
-  /** Start of the response body, whitespace collapsed, token redacted; only for failures. */
-  readonly excerpt: string | null;
-  readonly attempts: number;
-  readonly failureKind: FailureKind | null;
-  /** Set when the check failed without reaching a server (refused, unknown host, no connection in time). */
-  readonly unreachable: Unreachable | null;
-}
-
-/** Every check that ran failed without reaching a server: the target is down or out of reach, not wrong. */
-export interface SuiteUnreachable {
-  /** The distinct `host:port`s (or unresolved host names) tried, the base URL's first. */
-  readonly addresses: readonly string[];
-  /** The distinct causes: `connection refused`, `host not found`, … */
-  readonly causes: readonly string[];
-  /** Checks that ran (and so failed this way). */
-  readonly checks: number;
-}
-
-export interface SuiteResult {
-  readonly target: string;
-  /** The address connected to instead of the target's host (`connectTo`), null when the host was resolved. */
-  readonly connectedTo: string | null;
-  /** True iff no check failed and at least one check ran. */
-  readonly passed: boolean;
-  readonly durationMs: number;
-  readonly checks: readonly CheckResult[];
-  /** Set when no check that ran reached a server; null otherwise (or when none ran). */
-  readonly unreachable: SuiteUnreachable | null;
-}
+export type {
+  CheckResult,
+  FailureKind,
+  SuiteResult,
+  SuiteUnreachable,
+  Unreachable,
+  Verdict,
+} from './result';
 
 export interface RunSuiteOptions {
   /** `https://app.example.com` (a path prefix is kept: `https://host/prefix` + `/health`). */
@@ -120,7 +87,6 @@ export interface RunSuiteOptions {
 }
 
 const USER_AGENT = 'sfdeploy-smoke/1';
-const EXCERPT_CHARS = 200;
 
 /** Runs the spec against `baseUrl`. Never throws for anything the server does. */
 export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
@@ -159,14 +125,13 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   try {
     const outcomes = await mapConcurrent(selected, options.concurrency ?? 64, (check) => runCheck(check, context));
     const checks = await remeasureLatency(selected, outcomes, context);
-    const ran = checks.filter((c) => c.verdict !== 'skipped');
     return {
       target: base.href,
       connectedTo: options.connectTo ?? null,
-      passed: ran.length > 0 && ran.every((c) => c.verdict === 'pass'),
+      passed: suitePassed(checks),
       durationMs: Math.round(performance.now() - started),
       checks,
-      unreachable: summariseUnreachable(ran, transport.addressOf(base)),
+      unreachable: summariseUnreachable(checks, transport.addressOf(base)),
     };
   } finally {
     clearTimeout(suiteTimer);
@@ -174,14 +139,6 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     // Keep-alive sockets would otherwise hold the event loop (the CLI) or leak across Lambda invocations.
     transport.destroy();
   }
-}
-
-function summariseUnreachable(ran: readonly CheckResult[], baseAddress: string): SuiteUnreachable | null {
-  if (ran.length === 0 || !ran.every((c) => c.unreachable !== null)) return null;
-  const addresses = [...new Set(ran.map((c) => c.unreachable!.address))];
-  // The base URL's own address first: it is the one the operator typed (plainHttp checks try another port).
-  addresses.sort((a, b) => Number(b === baseAddress) - Number(a === baseAddress));
-  return { addresses, causes: [...new Set(ran.map((c) => c.unreachable!.cause))], checks: ran.length };
 }
 
 /**
@@ -199,17 +156,7 @@ async function remeasureLatency(
   for (const [index, outcome] of outcomes.entries()) {
     const check = checks[index]!;
     if (!outcome.latencyOnly || check.writes || ctx.suiteSignal.aborted) continue;
-    const again = await runCheck(check, ctx);
-    const first = outcome.result;
-    const attempts = first.attempts + again.result.attempts;
-    results[index] =
-      again.result.verdict === 'pass' || !again.latencyOnly
-        ? { ...again.result, attempts }
-        : {
-            ...again.result,
-            attempts,
-            reason: `${again.result.reason} (alone; ${first.latencyMs} ms in the concurrent run)`,
-          };
+    results[index] = remeasured(outcome.result, await runCheck(check, ctx));
   }
   return results;
 }
@@ -230,14 +177,11 @@ export function parseBaseUrl(text: string): URL {
   return url;
 }
 
-interface SuiteContext {
+/** What every check of one run shares: the conditions its verdicts depend on, the transport and the deadlines. */
+interface SuiteContext extends RunConditions {
   readonly base: URL;
   readonly transport: Transport;
-  readonly token: string | undefined;
-  readonly tokenUnavailableReason: string;
-  readonly appMode: AppMode | undefined;
   readonly httpPort: number;
-  readonly allowWrites: boolean;
   readonly checkTimeoutMs: number;
   readonly suiteDeadline: number;
   readonly suiteSignal: AbortSignal;
@@ -258,53 +202,11 @@ async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item
   return results;
 }
 
-interface CheckOutcome {
-  readonly result: CheckResult;
-  /** Failed on its latency budget alone (a candidate for an uncontended re-measurement). */
-  readonly latencyOnly: boolean;
-}
-
 async function runCheck(check: Check, ctx: SuiteContext): Promise<CheckOutcome> {
-  const base = {
-    id: check.id,
-    title: check.title,
-    method: check.method,
-    path: check.path,
-    tags: check.tags,
-  };
-  const skip = (reason: string): CheckResult => ({
-    ...base,
-    verdict: 'skipped',
-    status: null,
-    contentType: null,
-    latencyMs: null,
-    reason,
-    excerpt: null,
-    attempts: 0,
-    failureKind: null,
-    unreachable: null,
-  });
-  const plain = (result: CheckResult): CheckOutcome => ({ result, latencyOnly: false });
-  if (check.appMode !== undefined && check.appMode !== ctx.appMode) {
-    return plain(
-      skip(
-        ctx.appMode === undefined
-          ? `checks ${check.appMode} mode: runs when the app mode is given (--app-mode ${check.appMode})`
-          : `checks ${check.appMode} mode; this target runs the app in ${ctx.appMode} mode`,
-      ),
-    );
-  }
-  if (check.writes && !ctx.allowWrites) {
-    return plain(skip('writes data: runs only when writes are allowed (--allow-writes)'));
-  }
-  if (check.auth === 'bearer' && !ctx.token) {
-    return plain(skip(ctx.tokenUnavailableReason));
-  }
+  const skipped = skipReason(check, ctx);
+  if (skipped !== null) return { result: skippedResult(check, skipped), latencyOnly: false };
   const started = performance.now();
-  if (ctx.suiteSignal.aborted || started >= ctx.suiteDeadline) {
-    const reason = 'suite deadline exceeded before the check started';
-    return plain({ ...skip(reason), verdict: 'fail', failureKind: 'timeout' });
-  }
+  if (ctx.suiteSignal.aborted || started >= ctx.suiteDeadline) return { result: lateResult(check), latencyOnly: false };
 
   const timebox = openDeadline(ctx, started);
   const { signal, timeoutReason } = timebox;
@@ -327,37 +229,11 @@ async function runCheck(check: Check, ctx: SuiteContext): Promise<CheckOutcome> 
       }
     }
 
-    let verdict = evaluation.verdict;
-    let reason = evaluation.reason;
-    let kind = evaluation.kind;
-    if (check.cleanup && exchange.ok && evaluation.json.parsed) {
-      const cleanupProblem = await runCleanup(check, ctx, evaluation.json.value);
-      if (cleanupProblem) {
-        verdict = 'fail';
-        reason = reason ? `${reason}; ${cleanupProblem}` : cleanupProblem;
-        kind ??= 'assertion';
-      }
-    }
-
-    const status = 'status' in exchange && exchange.status !== undefined ? exchange.status : null;
-    const headers = exchange.headers;
-    const contentType = headers ? (firstHeader(headers['content-type']) ?? null) : null;
-    const body = exchange.body;
-    return {
-      result: {
-        ...base,
-        verdict,
-        status,
-        contentType,
-        latencyMs: exchange.latencyMs === undefined ? null : Math.round(exchange.latencyMs),
-        reason,
-        excerpt: verdict === 'fail' && body && body.length > 0 ? excerptOf(body, ctx.token) : null,
-        attempts,
-        failureKind: verdict === 'fail' ? kind : null,
-        unreachable: verdict === 'fail' && !exchange.ok ? (exchange.unreachable ?? null) : null,
-      },
-      latencyOnly: verdict === 'fail' && reason === evaluation.reason && evaluation.latencyOnly === true,
-    };
+    const cleanupProblem =
+      check.cleanup && exchange.ok && evaluation.json.parsed
+        ? await runCleanup(check, ctx, evaluation.json.value)
+        : undefined;
+    return judgeCheck(check, { exchange, evaluation, attempts, cleanupProblem, token: ctx.token });
   } finally {
     timebox.close();
   }
@@ -553,14 +429,4 @@ async function send(
       body: becomesGet ? undefined : current.body,
     };
   }
-}
-
-function excerptOf(body: Buffer, token: string | undefined): string {
-  let text = body
-    .subarray(0, EXCERPT_CHARS * 4)
-    .toString('utf8')
-    .replace(/\s+/g, ' ')
-    .trim();
-  if (token) text = text.split(token).join('[token]');
-  return truncate(text, EXCERPT_CHARS);
 }

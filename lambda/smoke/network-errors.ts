@@ -7,15 +7,9 @@
  * https://nodejs.org/api/errors.html#common-system-errors) and certificate verification failures by OpenSSL's
  * X509_V_ERR_* names without the prefix (https://nodejs.org/api/tls.html#x509-certificate-error-codes).
  */
-import type { FailureKind } from './engine';
+import type { FailureKind, Unreachable } from './result';
 
-/** No connection was made to `address`: the server was never reached, so nothing it would have said is known. */
-export interface Unreachable {
-  /** `host:port` tried, or the host name that did not resolve. */
-  readonly address: string;
-  /** `connection refused`, `host not found`, … */
-  readonly cause: string;
-}
+export type { Unreachable } from './result';
 
 export interface RequestFailure {
   readonly kind: FailureKind;

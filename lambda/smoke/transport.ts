@@ -7,8 +7,8 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import type { FailureKind } from './engine';
 import { describeRequestError, hostPort, type Unreachable } from './network-errors';
+import type { FailureKind } from './result';
 
 /** The timeout reason when the suite's deadline, not the check's, cut a request short. */
 export const SUITE_DEADLINE_EXCEEDED = 'suite deadline exceeded';

@@ -1,0 +1,151 @@
+/**
+ * The checklist map's DEPLOYMENT PHASE: the pre-deployment backup and the
+ * post-deployment verification.
+ * One part of CHECKLIST_MAP: lib/checklist/checklist-map.ts lists the parts in the checklist's order.
+ */
+import type { MapEntry } from '../coverage';
+import {
+  alarm,
+  cdk,
+  cli,
+  DEPLOY_PATH,
+  hook,
+  MONITORING_ALARMS,
+  REVIEW_ROUTES,
+  ROLLBACK_HANDLER,
+  SMOKE_HANDLER,
+  SNAPSHOT_HOOK,
+  SNS_ROUTES,
+  STACKS,
+  section,
+  smoke,
+  test,
+} from './refs';
+
+export const DEPLOYMENT_PHASE: readonly MapEntry[] = [
+  ...section('DEPLOYMENT PHASE › 1. Pre-Deployment Backup', [
+    {
+      id: 'deploy-1-database-backup',
+      text: 'Database backup created',
+      enforcement: [
+        hook('PRE_SCALE_UP'),
+        test(
+          SNAPSHOT_HOOK,
+          'answers IN_PROGRESS, IN_PROGRESS, then SUCCEEDED as the snapshot goes from creating to available',
+        ),
+        cdk(
+          'pre-deploy snapshots retained under their own prefix',
+          DEPLOY_PATH,
+          'keeps the configured number of snapshots under its own prefix',
+        ),
+        cdk(
+          'automated backups (7 days dev, 30 prod)',
+          STACKS,
+          'keeps backups 7 days in dev and 30 in prod; prod is Multi-AZ with deletion protection',
+        ),
+      ],
+    },
+    {
+      id: 'deploy-1-git-tag',
+      text: 'Git tag created',
+      outOfScope:
+        'Tagging the app’s repository is its release process; the deploy workflow (.github/workflows/deploy.yml) ' +
+        'deploys an image tag but creates no git tag.',
+    },
+    {
+      id: 'deploy-1-release-notes',
+      text: 'Release notes documented',
+      outOfScope: 'Release notes are written by people for people, in the app’s release process.',
+    },
+    {
+      id: 'deploy-1-notes-features',
+      text: 'New features: SNS Automation v2.0, Review Platform',
+      outOfScope: 'Content of the release notes: written by people.',
+    },
+    {
+      id: 'deploy-1-notes-breaking-changes',
+      text: 'Breaking changes: None',
+      outOfScope: 'Content of the release notes: a claim only the app’s developers can make.',
+    },
+    {
+      id: 'deploy-1-notes-migration-steps',
+      text: 'Migration steps: Flask restart only',
+      outOfScope:
+        'Content of the release notes. (Restarts need no step here: every release starts fresh tasks, ' +
+        'pre-2-fresh-server; the one-time move to PostgreSQL is sec-2-migration-script.)',
+    },
+    {
+      id: 'deploy-1-notes-rollback-plan',
+      text: 'Rollback plan: Documented below',
+      enforcement: [
+        cdk(
+          'deployment alarms on the ECS service with rollback on alarm',
+          MONITORING_ALARMS,
+          'names the error-rate, latency and unhealthy-hosts alarms on the ECS service, rolling back on alarm',
+        ),
+        cli('rollback'),
+        test(
+          ROLLBACK_HANDLER,
+          'rolls a regression after the bake back with exactly one UpdateService to the previous revision',
+        ),
+      ],
+      note: 'The plan is code: ECS rolls back on a failed hook or alarm, the rollback function after the bake, `sfdeploy rollback` by hand; the README runbook documents each.',
+    },
+  ]),
+  ...section('DEPLOYMENT PHASE › 3. Post-Deployment Verification', [
+    {
+      id: 'deploy-3-all-endpoints',
+      text: 'All endpoints respond',
+      enforcement: [
+        hook('POST_PRODUCTION_TRAFFIC_SHIFT'),
+        ...SNS_ROUTES,
+        ...REVIEW_ROUTES,
+        ...smoke('auth-me', 'health'),
+        test(SMOKE_HANDLER, 'smokes PRODUCTION_URL after the production shift and TEST_URL after the test shift'),
+        cli('release-status'),
+      ],
+      note: 'validate_before_deploy.sh becomes the smoke suite, run by the hook against the public URL after the shift.',
+    },
+    {
+      id: 'deploy-3-no-error-spike',
+      text: 'No error rate spike',
+      enforcement: [
+        ...alarm('error-rate'),
+        cdk(
+          'error-rate alarm is a deployment alarm: rollback on alarm',
+          MONITORING_ALARMS,
+          'names the error-rate, latency and unhealthy-hosts alarms on the ECS service, rolling back on alarm',
+        ),
+        cdk(
+          '5-minute bake time watched by the deployment alarms',
+          STACKS,
+          'deploys blue/green with the production and test listener rules and a 5-minute bake',
+        ),
+      ],
+      note: 'The checklist’s “errors in the first 5 minutes” is the bake time: a spike rolls the release back by itself.',
+    },
+    {
+      id: 'deploy-3-db-connectivity',
+      text: 'Database connectivity verified',
+      enforcement: [
+        ...smoke('auth-me-token', 'auth-me'),
+        hook('POST_PRODUCTION_TRAFFIC_SHIFT'),
+        cdk(
+          'the database admits the service tasks on 5432',
+          STACKS,
+          'admits only the service tasks on 5432, with no other ingress on the database',
+        ),
+      ],
+    },
+    {
+      id: 'deploy-3-all-teams-features',
+      text: "All 8 teams' features working",
+      enforcement: [
+        ...smoke('auth-me', 'sns-posts', 'sns-linkinbio', 'review-listings'),
+        hook('POST_PRODUCTION_TRAFFIC_SHIFT'),
+        cli('release-status'),
+      ],
+      note: 'The checklist’s sample (one route per team); the TEAM READINESS items cover each team’s routes and pages.',
+    },
+  ]),
+];

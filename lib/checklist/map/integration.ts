@@ -1,0 +1,84 @@
+/**
+ * The checklist map's INTEGRATION PHASE: end-to-end flows, frontend integration,
+ * database integrity.
+ * One part of CHECKLIST_MAP: lib/checklist/checklist-map.ts lists the parts in the checklist's order.
+ */
+import type { MapEntry } from '../coverage';
+import { APP_CI, BOTH_SHIFTS, cli, MIGRATE_PG, SMOKE_DEFAULT, section, smoke, test, WRITES } from './refs';
+
+export const INTEGRATION_PHASE: readonly MapEntry[] = [
+  ...section('INTEGRATION PHASE › 1. End-to-End Flow Testing', [
+    {
+      id: 'int-1-auth-flow',
+      text: 'Auth Flow',
+      enforcement: [...smoke('oauth-google-url', 'oauth-google-live', 'auth-me-token'), ...BOTH_SHIFTS],
+    },
+    {
+      id: 'int-1-sns-post-flow',
+      text: 'SNS Post Creation Flow',
+      enforcement: [
+        ...smoke('sns-accounts-token', 'sns-post-create'),
+        cli('smoke'),
+        test(SMOKE_DEFAULT, 'with writes allowed creates a post and deletes it again'),
+      ],
+      note: WRITES,
+    },
+    {
+      id: 'int-1-review-listing-flow',
+      text: 'Review Listing Flow',
+      enforcement: [...smoke('review-listings-token', 'review-listing-apply'), cli('smoke')],
+      note: WRITES,
+    },
+  ]),
+  ...section('INTEGRATION PHASE › 2. Frontend Integration', [
+    {
+      id: 'int-2-html-pages',
+      text: 'All HTML pages load (75+ pages)',
+      outOfScope:
+        `The checklist's command counts files under web/ (find | wc -l): ${APP_CI}. The deployment loads the 11 ` +
+        'pages the checklist names (team-a/b/c/f page items, int-2-css-js).',
+    },
+    {
+      id: 'int-2-css-js',
+      text: 'CSS/JS files are served',
+      enforcement: [...smoke('page-index'), ...BOTH_SHIFTS],
+      note: 'page-index checks that the platform index references its CSS/JS, as the checklist’s grep does.',
+    },
+    {
+      id: 'int-2-frontend-apis-match',
+      text: 'API calls from frontend match backend',
+      outOfScope: `Extracting fetch() URLs from web/**/*.html and comparing them with url_map ${APP_CI}.`,
+    },
+  ]),
+  ...section('INTEGRATION PHASE › 3. Database Integrity', [
+    {
+      id: 'int-3-model-relationships',
+      text: 'All model relationships valid',
+      enforcement: [
+        cli('migrate'),
+        test(MIGRATE_PG, 'fails when PostgreSQL cannot validate a foreign key, naming every orphan row'),
+        test(MIGRATE_PG, 'creates keys, uniques and indexes under their original names, and validated foreign keys'),
+      ],
+      note: 'In PostgreSQL every relationship is a validated foreign key: an orphan row fails the migration by name.',
+    },
+    {
+      id: 'int-3-foreign-keys',
+      text: 'Foreign keys are enforced',
+      enforcement: [
+        cli('migrate'),
+        test(MIGRATE_PG, 'creates keys, uniques and indexes under their original names, and validated foreign keys'),
+        test(MIGRATE_PG, 'restores the app’s foreign keys after the load'),
+      ],
+      note: 'PostgreSQL always enforces foreign keys (SQLite needs PRAGMA foreign_keys=ON per connection).',
+    },
+    {
+      id: 'int-3-indexes',
+      text: 'Indexes are present for performance',
+      enforcement: [
+        cli('migrate'),
+        test(MIGRATE_PG, 'loads every row and verifies counts, checksums, keys and indexes'),
+        test(MIGRATE_PG, 'creates keys, uniques and indexes under their original names, and validated foreign keys'),
+      ],
+    },
+  ]),
+];

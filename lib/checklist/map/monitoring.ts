@@ -1,0 +1,344 @@
+/**
+ * The checklist map's MONITORING & MAINTENANCE: real-time monitoring, log aggregation,
+ * regular maintenance.
+ * One part of CHECKLIST_MAP: lib/checklist/checklist-map.ts lists the parts in the checklist's order.
+ */
+import type { MapEntry } from '../coverage';
+import {
+  APP_CI,
+  alarm,
+  CONFIG,
+  cdk,
+  MONITORING_ALARMS,
+  MONITORING_DASHBOARD,
+  MONITORING_LOGS,
+  MONITORING_NOTIFICATIONS,
+  PRODUCTION_MODE,
+  STACKS,
+  section,
+} from './refs';
+
+export const MONITORING_PHASE: readonly MapEntry[] = [
+  ...section('MONITORING & MAINTENANCE › 1. Real-Time Monitoring', [
+    {
+      id: 'mon-1-application-monitoring',
+      text: 'Set up application monitoring',
+      enforcement: [
+        cdk(
+          'CloudWatch dashboard softfactory-<stage>',
+          MONITORING_DASHBOARD,
+          'shows requests, error rate, p95/p99 latency, healthy hosts, CPU, memory, disk and the database',
+        ),
+        ...alarm('error-rate', 'latency'),
+      ],
+    },
+    {
+      id: 'mon-1-apm-vendor',
+      text: 'New Relic / Datadog / Scout',
+      outOfScope:
+        'A choice of third-party APM vendor, which the project does not make: it monitors with CloudWatch (alarms, ' +
+        'dashboard, Container Insights). Adding an APM agent would be a change to the app’s image.',
+    },
+    {
+      id: 'mon-1-response-time',
+      text: 'Response time tracking',
+      enforcement: [
+        ...alarm('latency'),
+        cdk(
+          'dashboard: p95/p99 TargetResponseTime',
+          MONITORING_DASHBOARD,
+          'shows requests, error rate, p95/p99 latency, healthy hosts, CPU, memory, disk and the database',
+        ),
+      ],
+    },
+    {
+      id: 'mon-1-error-rate',
+      text: 'Error rate tracking',
+      enforcement: [
+        ...alarm('error-rate'),
+        cdk(
+          'dashboard: requests, 5xx and error rate',
+          MONITORING_DASHBOARD,
+          'shows requests, error rate, p95/p99 latency, healthy hosts, CPU, memory, disk and the database',
+        ),
+      ],
+    },
+    {
+      id: 'mon-1-db-query-performance',
+      text: 'Database query performance',
+      enforcement: [
+        cdk(
+          'slow-statement log (log_min_duration_statement)',
+          STACKS,
+          'forces TLS and logs statements slower than 500 ms',
+        ),
+        ...alarm('db-cpu', 'db-connections'),
+      ],
+    },
+    {
+      id: 'mon-1-infrastructure-monitoring',
+      text: 'Set up infrastructure monitoring',
+      enforcement: [
+        cdk('ECS Container Insights (enhanced)', STACKS, 'runs an ECS cluster with enhanced Container Insights'),
+        cdk(
+          'dashboard: CPU, memory, disk and the database',
+          MONITORING_DASHBOARD,
+          'shows requests, error rate, p95/p99 latency, healthy hosts, CPU, memory, disk and the database',
+        ),
+      ],
+    },
+    {
+      id: 'mon-1-cpu-memory-disk',
+      text: 'CPU/Memory/Disk usage',
+      enforcement: alarm('cpu', 'memory', 'disk', 'db-cpu', 'db-free-storage'),
+    },
+    {
+      id: 'mon-1-network-io',
+      text: 'Network I/O',
+      enforcement: [
+        cdk(
+          'Container Insights (enhanced) collects task network rx/tx',
+          STACKS,
+          'runs an ECS cluster with enhanced Container Insights',
+        ),
+        cdk('VPC flow logs to CloudWatch Logs', STACKS, 'logs VPC flows to CloudWatch Logs with 30-day retention'),
+      ],
+      note: 'Collected, not alarmed: no checklist threshold exists for network I/O.',
+    },
+    {
+      id: 'mon-1-container-health',
+      text: 'Container health (if Docker)',
+      enforcement: [
+        ...alarm('unhealthy-hosts', 'healthy-hosts'),
+        cdk(
+          'a container health check on /ready (the database included) and target-group health checks on every task',
+          PRODUCTION_MODE,
+          'health-checks the container on /ready with X-Forwarded-Proto: https, and the target groups accept the 301 of production mode',
+        ),
+      ],
+    },
+    {
+      id: 'mon-1-alert-thresholds',
+      text: 'Alert thresholds configured',
+      enforcement: [
+        cdk(
+          'stage config defaults to the checklist thresholds',
+          CONFIG,
+          'defaults to the checklist thresholds: 1 % errors, 500 ms at p95, 80 % CPU/memory/disk, 365-day archive',
+        ),
+        cdk(
+          'every alarm sends ALARM and OK to the stage topic',
+          MONITORING_NOTIFICATIONS,
+          'sends every alarm’s ALARM and OK transitions to the stage topic, in every stack',
+        ),
+      ],
+    },
+    {
+      id: 'mon-1-alert-error-rate',
+      text: 'Error rate > 1% → Alert',
+      enforcement: [
+        ...alarm('error-rate'),
+        cdk(
+          'error-rate alarm above 1 %',
+          MONITORING_ALARMS,
+          'fires above 1 % in 3 of 5 one-minute periods, missing data not breaching',
+        ),
+      ],
+    },
+    {
+      id: 'mon-1-alert-response-time',
+      text: 'Response time > 500ms → Alert',
+      enforcement: [
+        ...alarm('latency'),
+        cdk(
+          'latency alarm above 0.5 s at p95',
+          MONITORING_ALARMS,
+          'watches TargetResponseTime p95 per minute above 0.5 s (seconds), ignoring low-sample percentiles',
+        ),
+      ],
+    },
+    {
+      id: 'mon-1-alert-disk',
+      text: 'Disk usage > 80% → Alert',
+      enforcement: [
+        ...alarm('disk', 'db-free-storage'),
+        cdk(
+          'Fargate ephemeral storage above 80 %',
+          MONITORING_ALARMS,
+          'fires on Fargate disk: 100 * EphemeralStorageUtilized / EphemeralStorageReserved from Container Insights above 80 %',
+        ),
+        cdk(
+          'database free storage below 20 % (= 80 % used)',
+          MONITORING_ALARMS,
+          'fires when free storage (bytes) falls below 20 % of the allocated storage',
+        ),
+      ],
+    },
+    {
+      id: 'mon-1-alert-cpu',
+      text: 'CPU > 80% for 5+ min → Alert',
+      enforcement: [
+        ...alarm('cpu', 'db-cpu'),
+        cdk(
+          'service CPU above 80 % for 5 minutes',
+          MONITORING_ALARMS,
+          'fires on ECS service CPU (average) above 80 % for 5 minutes',
+        ),
+        cdk(
+          'database CPU above 80 % for 5 minutes',
+          MONITORING_ALARMS,
+          'fires on database CPU above 80 % for 5 minutes',
+        ),
+      ],
+    },
+  ]),
+  ...section('MONITORING & MAINTENANCE › 2. Log Aggregation', [
+    {
+      id: 'mon-2-centralized-logging',
+      text: 'Centralized logging set up',
+      enforcement: [
+        cdk('app logs in a CloudWatch log group', STACKS, 'ships app logs to a log group with 30-day retention'),
+        cdk(
+          'app logs streamed to the S3 log archive',
+          MONITORING_LOGS,
+          'wires the app log group → subscription → Firehose → archive bucket with lifecycle, end to end',
+        ),
+      ],
+    },
+    {
+      id: 'mon-2-logging-stack',
+      text: 'ELK Stack / Splunk / CloudWatch',
+      enforcement: [cdk('CloudWatch Logs', STACKS, 'ships app logs to a log group with 30-day retention')],
+      note: 'CloudWatch, one of the three the checklist allows.',
+    },
+    {
+      id: 'mon-2-all-logs-central',
+      text: 'All application logs sent to central location',
+      enforcement: [
+        cdk(
+          'container logs through the awslogs driver to the app log group',
+          STACKS,
+          'ships app logs to a log group with 30-day retention',
+        ),
+        cdk(
+          'every app log event archived through Firehose',
+          MONITORING_LOGS,
+          'wires the app log group → subscription → Firehose → archive bucket with lifecycle, end to end',
+        ),
+      ],
+    },
+    {
+      id: 'mon-2-searchable',
+      text: 'Searchable by date/service/error level',
+      enforcement: [
+        cdk(
+          'saved Logs Insights queries (errors, slow requests, 5xx by path)',
+          MONITORING_LOGS,
+          'saves Logs Insights queries: errors in the last 5 minutes, requests slower than 500 ms, 5xx by path',
+        ),
+        cdk(
+          'archive keys partitioned year=/month=/day=',
+          MONITORING_LOGS,
+          'wires the app log group → subscription → Firehose → archive bucket with lifecycle, end to end',
+        ),
+      ],
+    },
+    {
+      id: 'mon-2-retention-policy',
+      text: 'Log retention policy',
+      enforcement: [
+        cdk(
+          'retention on every log group of every stack',
+          MONITORING_LOGS,
+          'keeps every log group of every stack of every stage at least 30 days',
+        ),
+      ],
+    },
+    {
+      id: 'mon-2-retention-30-days',
+      text: 'Keep logs for 30 days minimum',
+      enforcement: [
+        cdk(
+          'every log group ≥ 30 days',
+          MONITORING_LOGS,
+          'keeps every log group of every stack of every stage at least 30 days',
+        ),
+        cdk('config refuses less than 30 days', CONFIG, 'rejects log retention below 30 days'),
+      ],
+    },
+    {
+      id: 'mon-2-archive-s3',
+      text: 'Archive old logs to S3/GCS',
+      enforcement: [
+        cdk(
+          'Firehose → S3 log archive with Standard → IA → Glacier lifecycle',
+          MONITORING_LOGS,
+          'wires the app log group → subscription → Firehose → archive bucket with lifecycle, end to end',
+        ),
+        cdk(
+          'archived logs expire at logArchiveExpiryDays',
+          MONITORING_LOGS,
+          'expires archived logs at the configured age',
+        ),
+      ],
+    },
+  ]),
+  ...section('MONITORING & MAINTENANCE › 3. Regular Maintenance', [
+    {
+      id: 'mon-3-weekly-vacuum',
+      text: 'Weekly database optimization',
+      outOfScope:
+        'SQLite’s VACUUM does not apply after the move to PostgreSQL, where autovacuum (on by default in RDS; the ' +
+        'parameter group does not turn it off) does routine VACUUM/ANALYZE. No test asserts the autovacuum setting, ' +
+        'so it is not claimed as enforced.',
+    },
+    {
+      id: 'mon-3-security-patches',
+      text: 'Monthly security patches',
+      outOfScope:
+        'Patching is split: AWS patches the Fargate hosts; RDS applies minor versions in its maintenance window ' +
+        '(autoMinorVersionUpgrade is set but no test asserts it); the app image’s packages are the app’s build. A ' +
+        'monthly routine is a team practice.',
+    },
+    {
+      id: 'mon-3-python-packages',
+      text: 'Python package updates',
+      outOfScope: `Updating requirements.txt and rebuilding the image ${APP_CI}.`,
+    },
+    {
+      id: 'mon-3-os-patches',
+      text: 'OS security patches',
+      outOfScope:
+        'Fargate hosts are patched by AWS; the container’s OS layer comes from the app’s Dockerfile base image, ' +
+        'refreshed by rebuilding the app image (its CI).',
+    },
+    {
+      id: 'mon-3-pip-audit',
+      text: 'Dependency audit (`pip audit`)',
+      outOfScope: `pip audit of the app's Python dependencies ${APP_CI}.`,
+    },
+    {
+      id: 'mon-3-quarterly-review',
+      text: 'Quarterly performance review',
+      outOfScope:
+        'A recurring meeting of people; the dashboard, alarms history and Performance Insights are its input.',
+    },
+    {
+      id: 'mon-3-analyze-slow-queries',
+      text: 'Analyze slow queries',
+      outOfScope:
+        'Analysis is people’s work; the input is collected by code (perf-3-slow-query-log: statements slower than ' +
+        '500 ms in CloudWatch Logs, and Performance Insights).',
+    },
+    {
+      id: 'mon-3-review-cache-hit-rates',
+      text: 'Review cache hit rates',
+      outOfScope: 'A review by people, on numbers only the app exposes (/api/cache/stats); see perf-2-cache-hit-rate.',
+    },
+    {
+      id: 'mon-3-n-plus-one',
+      text: 'Check for N+1 query problems',
+      outOfScope: `Code review of the app's ORM usage ${APP_CI}.`,
+    },
+  ]),
+];
