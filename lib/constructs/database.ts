@@ -6,11 +6,14 @@ import {
   RemovalPolicy,
   aws_rds as rds,
   type aws_secretsmanager as secretsmanager,
+  Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { retentionDays } from './log-retention';
 
 export interface DatabaseProps {
+  /** The stage, named in the reasons of the findings its configuration explains (single-AZ, no deletion protection). */
+  readonly stage: string;
   readonly vpc: ec2.IVpc;
   /** Physical instance identifier; fixed so its log groups can be created (with retention) before it exists. */
   readonly instanceIdentifier: string;
@@ -111,6 +114,40 @@ export class Database extends Construct {
     });
     for (const group of logGroups) this.instance.node.addDependency(group);
     this.secret = this.instance.secret!;
+    this.acknowledgeFindings(props);
+  }
+
+  /** The cdk-nag findings this construct's choices raise, each with why it holds here. */
+  private acknowledgeFindings(props: DatabaseProps): void {
+    const instance = Validations.of(this.instance);
+    instance.acknowledge({
+      id: 'AwsSolutions-RDS11',
+      reason:
+        'The default port is kept: only the database-clients security group can reach it, so a non-default port adds no protection.',
+    });
+    instance.acknowledge({
+      id: 'AwsSolutions-RDS6',
+      reason:
+        'The app authenticates with the Secrets Manager password; IAM database auth would need app changes (token refresh) SoftFactory does not have.',
+    });
+    if (!props.multiAz) {
+      instance.acknowledge({
+        id: 'AwsSolutions-RDS3',
+        reason: `Single-AZ by the ${props.stage} stage's configuration (multiAz=false); prod defaults to Multi-AZ.`,
+      });
+    }
+    if (!props.deletionProtection) {
+      instance.acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason: `Deletion protection off by the ${props.stage} stage's configuration; prod requires it (config validation).`,
+      });
+    }
+    // instance.secret is the attachment; the finding is on the generated secret itself.
+    Validations.of(this.instance.node.findChild('Secret')).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Not rotated automatically: the password is composed into DATABASE_URL at task start, so rotation needs a coordinated service redeploy (README runbook).',
+    });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Aws, Duration, aws_kms as kms, RemovalPolicy, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Aws, Duration, aws_kms as kms, RemovalPolicy, aws_s3 as s3, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { logArchiveBucketName as sharedLogArchiveBucketName } from '../../shared/names';
 
@@ -88,6 +88,11 @@ export class LogArchiveBucket extends Construct {
         },
       ],
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'A log archive written by one Firehose role: server access logs would need yet another log bucket; reads are rare and CloudTrail S3 data events can audit them.',
     });
   }
 }

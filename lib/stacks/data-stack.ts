@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { dbInstanceIdentifier } from '../../shared/names';
 import type { StageConfig } from '../config/stage-config';
@@ -29,6 +29,7 @@ export class DataStack extends Stack {
     super(scope, id, { ...props, terminationProtection: props.config.stage === 'prod' });
     const { config } = props;
     this.database = new Database(this, 'Database', {
+      stage: config.stage,
       vpc: props.network.vpc,
       instanceIdentifier: dbInstanceIdentifier(config.stage),
       instanceClass: config.dbInstanceClass,
@@ -40,16 +41,10 @@ export class DataStack extends Stack {
       slowQueryMs: config.slowQueryMs,
       logRetentionDays: config.logRetentionDays,
     });
-    acknowledgeDatabaseFindings(this.database, config);
 
     this.logArchive = new LogArchiveBucket(this, 'LogArchive', {
       bucketName: logArchiveBucketName(config.stage),
       expiryDays: config.logArchiveExpiryDays,
-    });
-    Validations.of(this.logArchive.bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'A log archive written by one Firehose role: server access logs would need yet another log bucket; reads are rare and CloudTrail S3 data events can audit them.',
     });
 
     this.appSecrets = new AppSecrets(this, 'AppSecrets', {
@@ -78,36 +73,4 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secret.secretArn });
     new CfnOutput(this, 'LogArchiveBucketName', { value: this.logArchive.bucket.bucketName });
   }
-}
-
-function acknowledgeDatabaseFindings(database: Database, config: StageConfig): void {
-  const instance = Validations.of(database.instance);
-  instance.acknowledge({
-    id: 'AwsSolutions-RDS11',
-    reason:
-      'The default port is kept: only the database-clients security group can reach it, so a non-default port adds no protection.',
-  });
-  instance.acknowledge({
-    id: 'AwsSolutions-RDS6',
-    reason:
-      'The app authenticates with the Secrets Manager password; IAM database auth would need app changes (token refresh) SoftFactory does not have.',
-  });
-  if (!config.multiAz) {
-    instance.acknowledge({
-      id: 'AwsSolutions-RDS3',
-      reason: `Single-AZ by the ${config.stage} stage's configuration (multiAz=false); prod defaults to Multi-AZ.`,
-    });
-  }
-  if (!config.deletionProtection) {
-    instance.acknowledge({
-      id: 'AwsSolutions-RDS10',
-      reason: `Deletion protection off by the ${config.stage} stage's configuration; prod requires it (config validation).`,
-    });
-  }
-  // instance.secret is the attachment; the finding is on the generated secret itself.
-  Validations.of(database.instance.node.findChild('Secret')).acknowledge({
-    id: 'AwsSolutions-SMG4',
-    reason:
-      'Not rotated automatically: the password is composed into DATABASE_URL at task start, so rotation needs a coordinated service redeploy (README runbook).',
-  });
 }
