@@ -10,9 +10,11 @@ import {
   Size,
   Stack,
   type aws_s3 as s3,
+  Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { retentionDays } from './log-retention';
+import { wildcardResourceFinding } from './nag';
 
 export interface LogArchiveProps {
   /** The log group to archive and protect (the app's). */
@@ -146,6 +148,21 @@ export class LogArchive extends Construct {
       destination: new destinations.FirehoseDestination(this.deliveryStream),
       filterPattern: logs.FilterPattern.allEvents(),
       filterName: 'archive-to-s3',
+    });
+    this.acknowledgeFindings(props);
+  }
+
+  /** The findings the Firehose delivery raises, each with why it holds here. */
+  private acknowledgeFindings(props: LogArchiveProps): void {
+    Validations.of(Stack.of(this)).acknowledge({
+      id: 'CloudFormation-Validate::W7001',
+      reason:
+        "aws-cdk-lib's DeliveryStream always adds its Firehose CIDR-block mapping (used only by VPC destinations such as Redshift); an unreferenced mapping is inert.",
+    });
+    Validations.of(this.deliveryPolicy).acknowledge({
+      id: wildcardResourceFinding(this, `${props.bucket.bucketArn}/${props.prefix}*`),
+      reason:
+        'Firehose writes objects with generated names: the one wildcard is its own key prefix in the archive bucket; the bucket, the key (through S3 only) and the error stream are named exactly.',
     });
   }
 }

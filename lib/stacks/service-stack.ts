@@ -7,7 +7,6 @@ import {
   Stack,
   type StackProps,
   aws_s3 as s3,
-  Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { resourcePrefix } from '../../shared/names';
@@ -23,7 +22,6 @@ import { type LogArchiveBucket, logArchiveBucketName } from '../constructs/log-a
 import { LogQueries } from '../constructs/log-queries';
 import { alarmName, DEPLOYMENT_ALARM_SIGNALS } from '../constructs/monitoring/alarm-naming';
 import { serviceMetrics } from '../constructs/monitoring/service-metrics';
-import { wildcardResourceFinding } from '../constructs/nag';
 import type { Network } from '../constructs/network';
 import { PreDeploySnapshot } from '../constructs/predeploy-snapshot';
 import { Rollback } from '../constructs/rollback';
@@ -144,7 +142,6 @@ export class ServiceStack extends Stack {
       folder: namePrefix,
       slowRequestMs: config.latencyThresholdMs,
     });
-    this.acknowledgeFindings(`${archiveBucket.bucketArn}/${archivePrefix}*`);
 
     // The deploy path: snapshot before scale-up, smoke green then production, roll back on later alarms.
     const host = config.domainName ?? this.loadBalancer.alb.loadBalancerDnsName;
@@ -217,44 +214,6 @@ export class ServiceStack extends Stack {
       recordName: source.domainName,
       target: route53.RecordTarget.fromAlias(new route53targets.LoadBalancerTarget(this.loadBalancer.alb)),
       comment: 'SoftFactory: the public name of this stage’s load balancer',
-    });
-  }
-
-  private acknowledgeFindings(archiveObjectsArn: string): void {
-    Validations.of(this).acknowledge({
-      id: 'CloudFormation-Validate::W7001',
-      reason:
-        "aws-cdk-lib's DeliveryStream always adds its Firehose CIDR-block mapping (used only by VPC destinations such as Redshift); an unreferenced mapping is inert.",
-    });
-    Validations.of(this.logArchive.deliveryPolicy).acknowledge({
-      id: wildcardResourceFinding(this, archiveObjectsArn),
-      reason:
-        'Firehose writes objects with generated names: the one wildcard is its own key prefix in the archive bucket; the bucket, the key (through S3 only) and the error stream are named exactly.',
-    });
-    Validations.of(this.loadBalancer.alb.connections.securityGroups[0]!).acknowledge({
-      id: 'AwsSolutions-EC23',
-      reason:
-        'A public web service: ports 443 and 80 (301 to HTTPS) are open to the internet by design; the test port is not.',
-    });
-    Validations.of(this.loadBalancer.accessLogBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'This bucket receives ALB access logs; S3 server access logs of a log bucket would only log the log delivery.',
-    });
-    Validations.of(this.web.taskDefinition.obtainExecutionRole()).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecr:GetAuthorizationToken has no resource-level permissions (AWS service authorization reference); every other action is scoped.',
-    });
-    Validations.of(this.web.service.node.findChild('AlternateTargetRole')).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]',
-      reason:
-        'The AWS-maintained policy ECS blue/green needs to shift listener-rule weights; AWS updates it with the feature.',
-    });
-    Validations.of(this.web.taskDefinition).acknowledge({
-      id: 'AwsSolutions-ECS2',
-      reason:
-        'Only non-secret values are plain environment variables (FLASK_ENV, APP_PORT, DB_NAME); credentials come from Secrets Manager.',
     });
   }
 }
