@@ -7,6 +7,7 @@
  * `bundling.commandHooks.afterBundling`), and ship the RDS CA bundle (global-bundle.pem) the same way.
  */
 import { z } from 'zod';
+import type { LambdaEnvironment } from '../shared/env';
 
 /**
  * The WebAssembly file node-sqlite3-wasm loads from the directory of the running script. Defined here (not in
@@ -57,7 +58,8 @@ export const migrateEnvSchema = z
     message: 'must be less than TIME_MARGIN_MS (new work stops first, running work is cancelled after)',
   });
 
-export type MigrateEnv = z.input<typeof migrateEnvSchema>;
+/** What the CDK construct sets (lambda/shared/env.ts): the schema's keys, string values. */
+export type MigrateEnv = LambdaEnvironment<typeof migrateEnvSchema>;
 export type MigrateConfig = z.output<typeof migrateEnvSchema>;
 
 /** Parses the environment; the message names every bad variable. */

@@ -13,6 +13,7 @@
  * - Pipeline requests (synchronous) get the failure as a result instead of an exception.
  */
 import { randomUUID } from 'node:crypto';
+import type { StructuredLog } from '../shared/log';
 import type { SnapshotPort } from '../shared/snapshots';
 import { type ActPort, classifyCallFailure } from './act';
 import type { Outcome, RollbackResult } from './contract';
@@ -33,11 +34,8 @@ import { gatherServiceState, type StatePort } from './gather';
 import type { RollbackStore } from './lock';
 import { type DatabaseNote, databaseNote, type Report, type ReportInput, renderReport } from './report';
 
-export interface RollbackLog {
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
+/** The functions' one logger port (lambda/shared/log.ts). */
+export type RollbackLog = StructuredLog;
 
 export interface RollbackDeps {
   readonly config: RollbackConfig;

@@ -4,6 +4,7 @@
  * Every value is a string in Lambda's environment; numbers are parsed here.
  */
 import { z } from 'zod';
+import type { LambdaEnvironment } from '../shared/env';
 import { APP_MODES } from './spec';
 
 /** Metric names and dimensions the handler emits, for alarms and dashboards to reference. */
@@ -80,7 +81,7 @@ export const smokeEnvSchema = z.object({
 
 export type SmokeEnv = z.output<typeof smokeEnvSchema>;
 /** What the CDK construct passes as the function's environment. */
-export type SmokeEnvironment = z.input<typeof smokeEnvSchema>;
+export type SmokeEnvironment = LambdaEnvironment<typeof smokeEnvSchema>;
 export type SmokeEnvName = keyof SmokeEnvironment;
 export const SMOKE_ENV_NAMES = Object.keys(smokeEnvSchema.shape) as SmokeEnvName[];
 

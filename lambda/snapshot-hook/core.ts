@@ -11,6 +11,7 @@
  * snapshot a person would restore.
  */
 import { isRollback, type LifecycleHookEvent, type LifecycleHookResponse } from '../shared/lifecycle-hook';
+import type { StructuredLog } from '../shared/log';
 import {
   DEPLOYMENT_TAG,
   EXECUTION_TAG,
@@ -70,10 +71,8 @@ export function isRevert(target: string | undefined, sources: readonly string[])
   });
 }
 
-export interface HookLog {
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-}
+/** The functions' one logger port (lambda/shared/log.ts); the hook logs no errors of its own (ECS reports them). */
+export type HookLog = Pick<StructuredLog, 'info' | 'warn'>;
 
 // -------------------------------------------------------------------------------------------- pure helpers
 

@@ -22,7 +22,7 @@ export interface SnapshotHookDeps {
   readonly log?: HookLog;
 }
 
-export function createSnapshotHookHandler(deps: SnapshotHookDeps = {}) {
+export function createHandler(deps: SnapshotHookDeps = {}) {
   let config: SnapshotHookConfig | undefined;
   let port: SnapshotPort | undefined;
   let deployments: DeploymentPort | undefined;
@@ -70,4 +70,4 @@ export function snapshotHookRdsClient(extra: Record<string, unknown> = {}): RDSC
   return new RDSClient({ maxAttempts: AWS_MAX_ATTEMPTS, requestHandler: SDK_REQUEST_HANDLER, ...extra });
 }
 
-export const handler = createSnapshotHookHandler();
+export const handler = createHandler();

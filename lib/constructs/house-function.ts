@@ -11,7 +11,10 @@ import {
 import { Construct } from 'constructs';
 import { retentionDays } from './log-retention';
 
-export interface HouseFunctionProps {
+/** A function's environment as its own env type declares it: string values, optional ones left out when unset. */
+export type FunctionEnvironment<Env> = { readonly [K in keyof Env]: Env[K] & (string | undefined) };
+
+export interface HouseFunctionProps<Env extends FunctionEnvironment<Env> = Record<string, string>> {
   /** Folder under `lambda/` holding `handler.ts`. */
   readonly entry: string;
   /** Exported function to run. @default 'handler' */
@@ -19,12 +22,13 @@ export interface HouseFunctionProps {
   /** Physical function name; fixed so the CLI and alarms can find it. */
   readonly functionName: string;
   readonly description: string;
-  /** Environment, typed by the handler's own env schema at the call site. */
-  readonly environment: Record<string, string>;
+  /** Environment, typed by the handler's own env type (e.g. `SmokeEnvironment`); unset optional keys are left out. */
+  readonly environment: Env;
   /** @default 30 seconds */
   readonly timeout?: Duration;
-  /** @default 256 MiB */
+  /** Memory in MiB. @default 256 */
   readonly memorySize?: number;
+  /** Retention of the function's log group, in days (a CloudWatch Logs retention period). */
   readonly logRetentionDays: number;
   /** Run inside the VPC's private subnets. @default - outside any VPC */
   readonly vpc?: ec2.IVpc;
@@ -46,11 +50,11 @@ const LAMBDA_ROOT = join(__dirname, '..', '..', 'lambda');
  * JSON logs to a log group with retention, and the AWS SDK v3 bundled so the code runs against the
  * versions we tested.
  */
-export class HouseFunction extends Construct {
+export class HouseFunction<Env extends FunctionEnvironment<Env> = Record<string, string>> extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly logGroup: logs.LogGroup;
 
-  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+  constructor(scope: Construct, id: string, props: HouseFunctionProps<Env>) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${props.functionName}`,
@@ -66,7 +70,7 @@ export class HouseFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySize ?? 256,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: { ...definedValues(props.environment), NODE_OPTIONS: '--enable-source-maps' },
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       retryAttempts: props.retryAttempts ?? 2,
@@ -108,4 +112,14 @@ export class HouseFunction extends Construct {
       });
     }
   }
+}
+
+/** The set keys of an environment, as Lambda takes them (string values only). */
+function definedValues<Env extends FunctionEnvironment<Env>>(environment: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(environment) as (keyof Env & string)[]) {
+    const value = environment[key];
+    if (typeof value === 'string') out[key] = value;
+  }
+  return out;
 }

@@ -151,7 +151,7 @@ export class MigrationRunner extends Construct {
       handler: 'isCompleteHandler',
       functionName: functionName(props.stage, 'migrate'),
       description: 'Migrates the SQLite file into RDS PostgreSQL in checkpointed segments, then verifies',
-      environment: environment as Record<string, string>,
+      environment,
       timeout: Duration.seconds(RUNNER_LIMITS.workerTimeout),
       memorySize: 3008,
       logRetentionDays: props.logRetentionDays,

@@ -124,7 +124,7 @@ export class SmokeHook extends Construct {
       entry: 'smoke',
       functionName: functionName(props.stage, 'smoke'),
       description: 'ECS blue/green hook: runs the production checklist smoke suite against green, then production',
-      environment: environment as Record<string, string>,
+      environment,
       timeout: Duration.seconds(SUITE_TIMEOUT_SECONDS + 30),
       memorySize: 512,
       logRetentionDays: props.logRetentionDays,

@@ -34,7 +34,7 @@ import type { RollbackResult } from '../../lambda/rollback/contract';
 import { createHandler, type SnsBatchResult } from '../../lambda/rollback/handler';
 import type { LifecycleHookResponse } from '../../lambda/shared/lifecycle-hook';
 import { createHandler as createSmokeHandler } from '../../lambda/smoke/handler';
-import { createSnapshotHookHandler } from '../../lambda/snapshot-hook/handler';
+import { createHandler as createSnapshotHookHandler } from '../../lambda/snapshot-hook/handler';
 import { broken, fakeSoftFactory } from '../fixtures/smoke/fake-softfactory';
 import { type Listening, listen } from '../fixtures/smoke/servers';
 import { FakeDynamoTable } from '../lambda/rollback/fake-dynamodb';

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createSnapshotHookHandler } from '../../../lambda/snapshot-hook/handler';
+import { createHandler } from '../../../lambda/snapshot-hook/handler';
 import { resourcesOf, synthApp } from '../../helpers/synth';
 
 const A = 'arn:aws:ecs:eu-west-1:123456789012';
@@ -41,8 +41,7 @@ function event() {
 describe('snapshot hook: a revert (our rollback) skips the snapshot', () => {
   const ecs = mockClient(ECSClient);
   const rds = mockClient(RDSClient);
-  const handler = () =>
-    createSnapshotHookHandler({ env: { STAGE: 'prod', DB_INSTANCE_ID: 'softfactory-prod-db' }, log: quiet });
+  const handler = () => createHandler({ env: { STAGE: 'prod', DB_INSTANCE_ID: 'softfactory-prod-db' }, log: quiet });
 
   function deployment(targetTd: number, sourceTd: number) {
     ecs.on(DescribeServiceDeploymentsCommand).resolves({

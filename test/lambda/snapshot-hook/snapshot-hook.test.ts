@@ -20,7 +20,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import type { LifecycleHookResponse } from '../../../lambda/shared/lifecycle-hook';
 import type { HookLog } from '../../../lambda/snapshot-hook/core';
-import { createSnapshotHookHandler } from '../../../lambda/snapshot-hook/handler';
+import { createHandler } from '../../../lambda/snapshot-hook/handler';
 
 const ACCOUNT = '123456789012';
 const DB = 'softfactory-prod-db';
@@ -133,7 +133,7 @@ describe('pre-deploy snapshot hook', () => {
       snapshots.delete(DBSnapshotIdentifier!);
       return { DBSnapshot: { ...s, Status: 'deleted' } };
     });
-    handler = createSnapshotHookHandler({ env: ENV, now: () => new Date(clock), log: quiet });
+    handler = createHandler({ env: ENV, now: () => new Date(clock), log: quiet });
   });
 
   after(() => {
@@ -282,7 +282,7 @@ describe('pre-deploy snapshot hook', () => {
       'sf-prod-predeploy-000000000001-20251101090000',
       snapshot('sf-prod-predeploy-000000000001-20251101090000', 40 * 24 * 60, OURS),
     );
-    handler = createSnapshotHookHandler({
+    handler = createHandler({
       env: { ...ENV, RETAIN_SNAPSHOTS: '1' },
       now: () => new Date(clock),
       log: quiet,

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { ECSClient, ListServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
 import { clientOptions, SDK_REQUEST_TIMEOUT_MS } from '../../../lambda/shared/sdk-options';
 import { isTransient } from '../../../lambda/snapshot-hook/core';
-import { createSnapshotHookHandler, snapshotHookRdsClient } from '../../../lambda/snapshot-hook/handler';
+import { createHandler, snapshotHookRdsClient } from '../../../lambda/snapshot-hook/handler';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
@@ -59,7 +59,7 @@ function handlerAt(endpoint: string, extra: Record<string, unknown> = {}) {
   const rds = snapshotHookRdsClient({ region: 'eu-west-1', endpoint, credentials: CREDENTIALS, ...extra });
   // ECS at the same unreachable endpoint: the hook cannot tell whether this is a revert, so it takes the snapshot.
   const ecs = new ECSClient(clientOptions('eu-west-1', { endpoint, credentials: CREDENTIALS, maxAttempts: 1 }));
-  return createSnapshotHookHandler({
+  return createHandler({
     env: ENV,
     rds,
     ecs,
