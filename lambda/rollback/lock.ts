@@ -28,7 +28,8 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { IncidentRecord, LastRollbackRecord, RollbackAction } from './decide';
+import type { RollbackAction } from './decide';
+import type { RollbackStore } from './ports';
 
 type Item = Record<string, AttributeValue>;
 type Plain = Record<string, string | number | undefined>;
@@ -54,27 +55,6 @@ function isConditionFailure(error: unknown): boolean {
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 /** Incident and last-rollback items live 90 days: long enough for a post-mortem. */
 const RECORD_TTL_SECONDS = 90 * 24 * 3600;
-
-export interface RollbackStore {
-  /** Takes the service lock if it is free, expired, or already ours. */
-  acquireLock(owner: string, now: Date): Promise<boolean>;
-  /** Releases the lock if it is still ours (it may have expired and been taken). */
-  releaseLock(owner: string): Promise<void>;
-  getIncident(deploymentArn: string): Promise<IncidentRecord | undefined>;
-  /** Creates the incident in state `acting`, or retakes an `acting` one last touched before `staleBefore`. */
-  claimIncident(
-    deploymentArn: string,
-    claim: { owner: string; action: RollbackAction; now: Date; staleBefore: Date },
-  ): Promise<boolean>;
-  completeIncident(deploymentArn: string, owner: string, now: Date, createdDeploymentArn?: string): Promise<void>;
-  /** Deletes our `acting` claim after a call that certainly did not change ECS, so a retry can claim again. */
-  abandonIncident(deploymentArn: string, owner: string): Promise<void>;
-  /** Marks an incident done whoever claimed it (an earlier attempt's change was observed in ECS). */
-  markIncidentDone(deploymentArn: string, now: Date): Promise<void>;
-  getLastRollback(): Promise<LastRollbackRecord | undefined>;
-  putLastRollback(record: LastRollbackRecord, now: Date): Promise<void>;
-  deleteLastRollback(): Promise<void>;
-}
 
 export function dynamoRollbackStore(
   ddb: DynamoDBClient,

@@ -15,7 +15,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StructuredLog } from '../shared/log';
 import type { SnapshotPort } from '../shared/snapshots';
-import { type ActPort, classifyCallFailure } from './act';
 import type { Outcome, RollbackResult } from './contract';
 import {
   type Decision,
@@ -30,8 +29,8 @@ import {
   type Trigger,
 } from './decide';
 import type { RollbackConfig } from './env';
-import { gatherServiceState, type StatePort } from './gather';
-import type { RollbackStore } from './lock';
+import { gatherServiceState } from './gather';
+import { type ActPort, classifyCallFailure, type RollbackStore, type StatePort } from './ports';
 import { type DatabaseNote, databaseNote, type Report, type ReportInput, renderReport } from './report';
 
 /** The functions' one logger port (lambda/shared/log.ts). */

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoRollbackStore, type RollbackStore } from '../../../lambda/rollback/lock';
+import { dynamoRollbackStore } from '../../../lambda/rollback/lock';
+import type { RollbackStore } from '../../../lambda/rollback/ports';
 import { evaluateCondition, FakeDynamoTable } from './fake-dynamodb';
 import { deploymentArn, REGION, SERVICE_ARN, T0, TABLE, td } from './fixtures';
 
