@@ -14,17 +14,25 @@ import { retentionDays } from './log-retention';
 export interface DatabaseProps {
   /** The stage, named in the reasons of the findings its configuration explains (single-AZ, no deletion protection). */
   readonly stage: string;
+  /** The VPC; the instance goes into its isolated subnets. */
   readonly vpc: ec2.IVpc;
   /** Physical instance identifier; fixed so its log groups can be created (with retention) before it exists. */
   readonly instanceIdentifier: string;
+  /** RDS instance class, e.g. `db.t4g.small`. */
   readonly instanceClass: string;
+  /** Initial storage, in GiB. */
   readonly allocatedStorageGiB: number;
+  /** Storage autoscaling ceiling, in GiB. */
   readonly maxAllocatedStorageGiB: number;
+  /** A standby in a second Availability Zone. */
   readonly multiAz: boolean;
+  /** Automated backup retention, in days (RDS allows 0–35). */
   readonly backupRetentionDays: number;
+  /** RDS deletion protection; also chooses the removal policy (on: snapshot on delete, off: destroy). */
   readonly deletionProtection: boolean;
   /** `log_min_duration_statement` in milliseconds. */
   readonly slowQueryMs: number;
+  /** Retention of the exported PostgreSQL log groups, in days (a CloudWatch Logs retention period). */
   readonly logRetentionDays: number;
 }
 

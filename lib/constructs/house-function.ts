@@ -21,6 +21,7 @@ export interface HouseFunctionProps<Env extends FunctionEnvironment<Env> = Recor
   readonly handler?: string;
   /** Physical function name; fixed so the CLI and alarms can find it. */
   readonly functionName: string;
+  /** The function description shown in the console. */
   readonly description: string;
   /** Environment, typed by the handler's own env type (e.g. `SmokeEnvironment`); unset optional keys are left out. */
   readonly environment: Env;
@@ -32,6 +33,7 @@ export interface HouseFunctionProps<Env extends FunctionEnvironment<Env> = Recor
   readonly logRetentionDays: number;
   /** Run inside the VPC's private subnets. @default - outside any VPC */
   readonly vpc?: ec2.IVpc;
+  /** Security groups inside the VPC (with `vpc`). @default - a new one CDK creates */
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** Async invocations: retries before the on-failure destination. @default 2 */
   readonly retryAttempts?: number;

@@ -17,7 +17,9 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 
 export interface LoadBalancerProps {
+  /** The VPC; the load balancer goes into its public subnets. */
   readonly vpc: ec2.IVpc;
+  /** The HTTPS listener's certificate (ACM, in the stack's region). */
   readonly certificate: acm.ICertificate;
   /** CIDRs allowed to reach the blue/green test listener (our own checkers' egress addresses). */
   readonly testClientCidrs: readonly string[];

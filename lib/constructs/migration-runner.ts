@@ -25,13 +25,19 @@ import { HouseFunction } from './house-function';
 import { retentionDays } from './log-retention';
 
 export interface MigrationRunnerProps {
+  /** The stage, in function names and the reports' key prefix. */
   readonly stage: Stage;
+  /** The VPC; the functions run in its private subnets, next to the database. */
   readonly vpc: ec2.IVpc;
+  /** The target database (its secret, security group and name). */
   readonly database: Database;
   /** The SQLite file: a local path (uploaded as an asset) or an S3 object with its version. */
   readonly source: MigrationSource;
+  /** `translate` creates tables from the SQLite schema; `existing` loads into the app's tables. */
   readonly schemaMode: 'translate' | 'existing';
+  /** `fail` stops at the first bad row; `skip-row` loads the rest and reports the rejected rows. */
   readonly onError: 'fail' | 'skip-row';
+  /** Retention of the functions' log groups, in days. */
   readonly logRetentionDays: number;
 }
 

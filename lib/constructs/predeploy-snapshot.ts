@@ -17,13 +17,17 @@ import { wildcardArnFinding } from './nag';
 import type { WebService } from './web-service';
 
 export interface PreDeploySnapshotProps {
+  /** The stage, in the function name and the snapshots' tags and prefix. */
   readonly stage: Stage;
+  /** The instance whose manual snapshots the hook takes and prunes. */
   readonly database: rds.IDatabaseInstance;
+  /** The service whose deployments the hook runs in (PRE_SCALE_UP). */
   readonly web: WebService;
   /** How many of our own pre-deploy snapshots to keep. */
   readonly retainSnapshots: number;
   /** ECS hook timeout; the function gives up (FAILED) five minutes earlier so ECS sees a reason. */
   readonly timeoutMinutes: number;
+  /** Retention of the function's log group, in days. */
   readonly logRetentionDays: number;
 }
 

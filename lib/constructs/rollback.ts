@@ -29,7 +29,9 @@ import { wildcardArnFinding } from './nag';
 import type { WebService } from './web-service';
 
 export interface RollbackProps {
+  /** The stage, in the function, table and alarm names. */
   readonly stage: Stage;
+  /** The service the function rolls back. */
   readonly web: WebService;
   /** The stage's notification topic: the function listens to its alarm notifications and reports there. */
   readonly topic: sns.ITopic;
@@ -37,10 +39,15 @@ export interface RollbackProps {
   readonly topicKey: kms.IKey;
   /** Alarms whose ALARM transition may roll back a completed deployment. */
   readonly rollbackAlarmNames: readonly string[];
+  /** The instance whose newest pre-deploy snapshot a notification names (read-only). */
   readonly database: rds.IDatabaseInstance;
+  /** The pre-deploy snapshots' identifier prefix (shared/names.ts snapshotPrefix). */
   readonly snapshotPrefix: string;
+  /** Minutes after a deployment completes during which an alarm may still roll it back. */
   readonly watchWindowMinutes: number;
+  /** Minutes after a rollback during which no second automatic rollback starts. */
   readonly cooldownMinutes: number;
+  /** Retention of the function's log group, in days. */
   readonly logRetentionDays: number;
   /**
    * Reserved concurrency of the function (`config.rollbackReservedConcurrency`).

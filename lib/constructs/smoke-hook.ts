@@ -19,8 +19,11 @@ import { HouseFunction } from './house-function';
 import type { WebService } from './web-service';
 
 export interface SmokeHookProps {
+  /** The stage, in the function and secret names. */
   readonly stage: Stage;
+  /** The VPC; the function runs in its private subnets to reach the load balancer's test listener. */
   readonly vpc: ec2.IVpc;
+  /** The service whose deployments the hook gates. */
   readonly web: WebService;
   /** Public URL (production listener). */
   readonly productionUrl: string;
@@ -42,12 +45,15 @@ export interface SmokeHookProps {
    * @default `test` for dev, `production` for staging and prod
    */
   readonly appMode?: AppMode;
+  /** Where the hook publishes notices (e.g. checks skipped for want of a token). */
   readonly topic: sns.ITopic;
+  /** The topic's KMS key, which the function needs to publish. */
   readonly topicKey: kms.IKey;
   /** Minutes ECS waits for the hook at each stage before rolling back. */
   readonly timeoutMinutes: number;
   /** Invocations per stage before transient failures become FAILED. */
   readonly maxAttempts: number;
+  /** Retention of the function's log group, in days. */
   readonly logRetentionDays: number;
 }
 

@@ -10,6 +10,7 @@ export interface WebAclProps {
   readonly resourceArn: string;
   /** Requests one client IP may make in a 5-minute window before WAF blocks it. */
   readonly rateLimit: number;
+  /** Retention of the WAF log group, in days. */
   readonly logRetentionDays: number;
   /** Used in the ACL's and log group's names. */
   readonly namePrefix: string;

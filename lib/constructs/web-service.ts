@@ -21,8 +21,11 @@ import { wildcardResourceFinding } from './nag';
 import { appLogGroupName, CONTAINER_NAME, execLogGroupName } from './web-container';
 
 export interface WebServiceProps {
+  /** The VPC; tasks run in its private subnets. */
   readonly vpc: ec2.IVpc;
+  /** The load balancer whose two target groups the blue/green deployments shift between. */
   readonly loadBalancer: LoadBalancer;
+  /** The container image: an ECR repository and tag, a registry name, or a local directory to build. */
   readonly image: ImageSource;
   /**
    * The app's start command; it runs after the entry point has assembled DATABASE_URL.
@@ -31,9 +34,11 @@ export interface WebServiceProps {
   readonly command?: readonly string[];
   /** Fargate CPU units (1024 = 1 vCPU). */
   readonly cpu: number;
+  /** Task memory, in MiB (a Fargate combination with `cpu`). */
   readonly memoryMiB: number;
   /** SoftFactory's ENVIRONMENT and TESTING (both set explicitly: the app defaults to test mode when they are unset). */
   readonly appEnvironment: 'production' | 'development';
+  /** SoftFactory's `TESTING` flag (test mode accepts `Bearer demo_token`; only dev sets it). */
   readonly appTesting: boolean;
   /** The app's own secrets (PLATFORM_SECRET_KEY, JWT_SECRET, …) as container secrets, by variable name. */
   readonly appSecrets: Readonly<Record<string, ecs.Secret>>;
@@ -42,13 +47,19 @@ export interface WebServiceProps {
    * @default - not set
    */
   readonly publicBaseUrl?: string;
+  /** Fewest tasks autoscaling keeps. */
   readonly minTasks: number;
+  /** Most tasks autoscaling starts. */
   readonly maxTasks: number;
+  /** Autoscaling target for average service CPU, in percent. */
   readonly cpuTargetPercent: number;
+  /** Autoscaling target: requests per running task, over both target groups' RequestCount (metric math below). */
   readonly requestsPerTarget: number;
   /** The database, which is told to admit this service's tasks. */
   readonly database: Database;
+  /** Retention of the app and exec log groups, in days. */
   readonly logRetentionDays: number;
+  /** Minutes ECS waits after the production traffic shift before the deployment completes (alarms can roll back). */
   readonly bakeTimeMinutes: number;
   /** Alarms that roll a deployment back while it runs or bakes (fixed names, so there is no cycle). */
   readonly deploymentAlarmNames?: readonly string[];

@@ -18,7 +18,9 @@ export interface AddAlarmProps {
    * @default - `alarmConstructId(signal)`, e.g. `ErrorRate`
    */
   readonly id?: string;
+  /** What the alarm watches (a metric or metric-math expression). */
   readonly metric: cloudwatch.IMetric;
+  /** When it fires: threshold, comparison, periods and missing-data treatment (alarm-kinds.ts). */
   readonly rule: Rule;
   /** What the alarm means and what to do first (a "First:" line; at most 1024 characters). */
   readonly description: string;
