@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { snapshotPrefix } from '../../shared/names';
+import type { LambdaEnvironment } from '../shared/env';
 import { ROLLBACK_STAGES, type RollbackStage } from './contract';
 
 const ECS_SERVICE_ARN = /^arn:(aws[a-z-]*):ecs:([a-z0-9-]+):(\d{12}):service\/([^/]+)\/([^/]+)$/;
@@ -108,7 +109,7 @@ export interface RollbackEnvironmentProps {
 }
 
 /** The function's `environment`, from typed props; keys match `rollbackEnvSchema`, omitted values use its defaults. */
-export function rollbackEnvironment(props: RollbackEnvironmentProps): Record<string, string> {
+export function rollbackEnvironment(props: RollbackEnvironmentProps): LambdaEnvironment<typeof rollbackEnvSchema> {
   const optional: Record<string, string | number | undefined> = {
     WATCH_WINDOW_MINUTES: props.watchWindowMinutes,
     COOLDOWN_MINUTES: props.cooldownMinutes,

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { functionName, snapshotPrefix } from '../../shared/names';
 import { STAGES as ROLLBACK_STAGES, type Stage as RollbackStage } from '../../shared/stages';
+import type { LambdaEnvironment } from '../shared/env';
 import { isValidSnapshotId, type SnapshotHookConfig } from './core';
 
 export const snapshotHookEnvSchema = z.object({
@@ -58,7 +59,9 @@ export interface SnapshotHookEnvironmentProps {
 }
 
 /** The hook's `environment`, from typed props; keys match `snapshotHookEnvSchema`. */
-export function snapshotHookEnvironment(props: SnapshotHookEnvironmentProps): Record<string, string> {
+export function snapshotHookEnvironment(
+  props: SnapshotHookEnvironmentProps,
+): LambdaEnvironment<typeof snapshotHookEnvSchema> {
   const optional: Record<string, string | number | undefined> = {
     SNAPSHOT_PREFIX: props.snapshotPrefix,
     RETAIN_SNAPSHOTS: props.retainSnapshots,
