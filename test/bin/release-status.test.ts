@@ -11,6 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
 import { readLatestRelease, register, waitForRelease } from '../../bin/commands/release-status';
+import { cli as runCli } from '../helpers/fake-aws';
 
 const ACCOUNT = '123456789012';
 const CLUSTER = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/softfactory-prod`;
@@ -242,39 +243,10 @@ describe('release-status exit codes (node bin/sfdeploy.js)', () => {
   });
   after(() => server.close());
 
+  /** `node bin/sfdeploy.js release-status --stage prod …` against the fake ECS; `stderr` is only our own lines. */
   async function cli(...args: string[]) {
-    const { spawn } = await import('node:child_process');
-    return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['bin/sfdeploy.js', 'release-status', '--stage', 'prod', ...args], {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          AWS_REGION: 'eu-west-1',
-          AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-          AWS_ENDPOINT_URL_ECS: endpoint,
-          AWS_EC2_METADATA_DISABLED: 'true',
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString();
-      });
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString();
-      });
-      // Only our own lines: the SDK may add a Node-version notice on this machine's Node 20.
-      child.on('close', (status) =>
-        resolve({
-          status,
-          stdout,
-          stderr: stderr
-            .split('\n')
-            .filter((l) => l.startsWith('sfdeploy:'))
-            .join('\n'),
-        }),
-      );
-    });
+    const run = await runCli(['release-status', '--stage', 'prod', ...args], { endpoint });
+    return { status: run.status, stdout: run.stdout, stderr: run.errors };
   }
 
   const epoch = (iso: string) => Date.parse(iso) / 1000;

@@ -26,6 +26,7 @@ import { explainAwsError } from '../../bin/cli/aws';
 import { UsageError } from '../../bin/cli/support';
 import { readTokenSecret } from '../../bin/commands/smoke';
 import { SMOKE_TOKEN_PLACEHOLDER } from '../../lambda/smoke/env';
+import { cli } from '../helpers/fake-aws';
 
 const NAME = 'softfactory-staging-smoke-token';
 const ARN = `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${NAME}-a1B2c3`;
@@ -175,38 +176,10 @@ describe('sfdeploy smoke --token-secret (node bin/sfdeploy.js, fake Secrets Mana
     requests.length = 0;
   });
 
-  function sfdeploy(...args: string[]) {
-    return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['bin/sfdeploy.js', 'smoke', ...args], {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
-          AWS_EC2_METADATA_DISABLED: 'true',
-          NO_COLOR: '1',
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString();
-      });
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString();
-      });
-      // Only our own lines: the SDK may add a Node-version notice on this machine's Node 20.
-      child.on('close', (status) =>
-        resolve({
-          status,
-          stdout,
-          stderr: stderr
-            .split('\n')
-            .filter((l) => l.startsWith('sfdeploy:'))
-            .join('\n'),
-        }),
-      );
-    });
+  /** `node bin/sfdeploy.js smoke …` against the fake Secrets Manager; `stderr` is only our own `sfdeploy:` lines. */
+  async function sfdeploy(...args: string[]) {
+    const run = await cli(['smoke', ...args], { endpoint, env: { NO_COLOR: '1' } });
+    return { status: run.status, stdout: run.stdout, stderr: run.errors };
   }
 
   it('runs the authenticated checks with the token from the secret, in the region given', async () => {
