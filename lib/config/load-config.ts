@@ -356,6 +356,14 @@ export function loadConfig(
       `is required once account and region are set (the placeholder certificate would fail the HTTPS listener at deploy): set certificateArn and domainName, or domainName, hostedZoneId and zoneName, in ${fileName}`,
     );
   }
+  if (config.stage !== 'dev' && config.account !== undefined && config.alarmEmails.length === 0) {
+    fail(
+      at('alarmEmails'),
+      'alarmEmails',
+      config.alarmEmails,
+      `needs at least one address for ${config.stage} once account and region are set: the alarm topic's only other subscriber is the rollback function, so no person would hear an alarm; set alarmEmails in ${fileName} (or -c alarmEmails=oncall@example.com)`,
+    );
+  }
   return config;
 }
 

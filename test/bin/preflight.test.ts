@@ -348,7 +348,13 @@ describe('preflight: alarm subscriptions', () => {
   });
 
   it('skips with the fix when no alarm e-mail is configured', async () => {
-    const result = check(await preflight(PROD_CONTEXT.slice(0, -1)), 'alarm-subscriptions');
+    // With account and region, prod refuses to load without a recipient (config); env-agnostic, preflight says how to add one.
+    await assert.rejects(
+      loadStageSetup('prod', PROD_CONTEXT.slice(0, -1), undefined),
+      /alarmEmails = \[\]: needs at least one address for prod/,
+    );
+    const envAgnostic = PROD_CONTEXT.slice(0, -1).filter((p) => !p.startsWith('account=') && !p.startsWith('region='));
+    const result = check(await preflight(envAgnostic), 'alarm-subscriptions');
     assert.equal(result.status, 'skipped');
     assert.match(result.fix ?? '', /-c alarmEmails=/);
   });

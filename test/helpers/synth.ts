@@ -24,11 +24,17 @@ export const EXAMPLE_CERTIFICATE = {
   domainName: 'app.example.com',
 } as const;
 
-/** The context as given, plus EXAMPLE_CERTIFICATE for an account-specific synth that configures no certificate. */
+/** The context as given, plus EXAMPLE_CERTIFICATE and EXAMPLE_ALARM_EMAIL for an account-specific synth that sets neither. */
 function withCertificate(context: Record<string, string>): Record<string, string> {
+  if (context['account'] === undefined) return context;
   const chosen = ['certificateArn', 'hostedZoneId', 'zoneName'].some((key) => key in context);
-  return context['account'] !== undefined && !chosen ? { ...EXAMPLE_CERTIFICATE, ...context } : context;
+  const withCert = chosen ? context : { ...EXAMPLE_CERTIFICATE, ...context };
+  // Staging and prod refuse an account-specific config with no alarm recipient: give the example one unless set.
+  return 'alarmEmails' in withCert ? withCert : { alarmEmails: EXAMPLE_ALARM_EMAIL, ...withCert };
 }
+
+/** The alarm recipient an account-specific synth is given when the test names none. */
+export const EXAMPLE_ALARM_EMAIL = 'oncall@example.com';
 
 export interface SynthResult {
   readonly app: App;

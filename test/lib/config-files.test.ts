@@ -313,10 +313,34 @@ describe('config files: refusals of what used to be accepted silently', () => {
       'environment-agnostic: the placeholder, with a warning',
     );
     assert.equal(
-      inFile({ certificateArn: CERTIFICATE_ARN, domainName: 'app.example.com' }, ENV)().certificate.kind,
+      inFile(
+        { certificateArn: CERTIFICATE_ARN, domainName: 'app.example.com', alarmEmails: ['oncall@example.com'] },
+        ENV,
+      )().certificate.kind,
       'import',
       'a certificate in the file',
     );
+  });
+
+  it('refuses staging and prod with no alarm recipient once account and region are set (issue 18: alerts must reach a person)', () => {
+    const withCert = { certificateArn: CERTIFICATE_ARN, domainName: 'app.example.com' };
+    for (const stage of ['staging', 'prod']) {
+      assert.match(
+        errorOf(() => load({ stage, ...ENV, ...withCert })),
+        new RegExp(
+          `^config: alarmEmails = \\[\\]: needs at least one address for ${stage} once account and region are set: .*no person would hear an alarm; set alarmEmails in config/${stage}\\.json`,
+        ),
+      );
+    }
+    assert.match(
+      errorOf(inFile({ ...withCert, alarmEmails: [] }, ENV)),
+      /config\/prod\.json: alarmEmails = \[\]: needs at least one address for prod .*; set alarmEmails in \S*config\/prod\.json/,
+    );
+    assert.deepEqual(load({ stage: 'prod', ...ENV, ...withCert, alarmEmails: 'oncall@example.com' }).alarmEmails, [
+      'oncall@example.com',
+    ]);
+    assert.deepEqual(load({ stage: 'dev', ...ENV, ...withCert }).alarmEmails, [], 'dev may go without');
+    assert.deepEqual(load({ stage: 'prod' }).alarmEmails, [], 'environment-agnostic synth needs no recipient');
   });
 
   it('refuses an imageDirectory that does not exist', () => {
