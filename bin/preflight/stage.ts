@@ -80,7 +80,7 @@ export async function loadStageSetup(
   imageTag: string | undefined,
   projectDir: string = PROJECT_DIR,
 ): Promise<StageSetup> {
-  const { CONFIG_KEYS, ConfigError, loadStageConfig } = await import('../../lib/config/load-config');
+  const { ConfigError, loadStageConfig } = await import('../../lib/config/load-config');
   const context = parseContextPairs(contextPairs);
   if ('stage' in context) throw new UsageError('pass the stage as --stage, not -c stage=…');
   if (imageTag !== undefined) {
@@ -89,17 +89,11 @@ export async function loadStageSetup(
     }
     context['imageTag'] = imageTag;
   }
+  // cdk.json's context holds no config key (the config refuses one there); it is read for the bootstrap qualifier.
   const cdkJson = readCdkJson(projectDir).context ?? {};
-  const fromCdkJson = Object.fromEntries(Object.entries(cdkJson).filter(([key]) => key in CONFIG_KEYS));
   try {
-    const config = loadStageConfig(stage, { ...fromCdkJson, ...context }, projectDir);
-    // loadConfig returns an `image`/`imageDirectory` source before it looks at imageTag: refuse the tag here rather
-    // than deploy something other than what was asked for.
-    if (context['imageTag'] !== undefined && config.image.kind !== 'ecr') {
-      throw new UsageError(
-        `imageTag ${context['imageTag']} applies to an ECR image (imageRepository), but the image is ${config.image.kind === 'registry' ? config.image.name : `built from ${config.image.path}`}: drop --image-tag/-c imageTag`,
-      );
-    }
+    // The config refuses imageTag with an `image` or `imageDirectory` source, wherever each was set.
+    const config = loadStageConfig(stage, context, projectDir);
     const qualifier = cdkJson['@aws-cdk/core:bootstrapQualifier'];
     return {
       stage,
