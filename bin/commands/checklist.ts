@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .description('Show how each production-checklist item is enforced (or why it is out of scope), with the coverage.')
     .option(
       '--json',
-      'print one JSON document: {"coverage": {...}, "items": [{id, section, text, enforcement, outOfScope}]}',
+      'print one JSON document: {"coverage": {...}, "items": [{id, section, text, status, enforcement, missing, note, outOfScope}]}',
     )
     .option('--section <text>', 'only items whose section contains this text (case-insensitive), e.g. SECURITY')
     .option('--unmapped', 'only items the map does not cover yet, with a suggested id')
@@ -35,9 +35,11 @@ export function register(program: Command): void {
         'Examples:',
         '  $ sfdeploy checklist                              every item, how it is enforced, and the coverage',
         '  $ sfdeploy checklist --section "SECURITY"         one phase (or "Team A", "Data Protection", …)',
-        "  $ sfdeploy checklist --json | jq '.items[] | select(.outOfScope != null) | {id, outOfScope}'",
+        "  $ sfdeploy checklist --json | jq '.items[] | select(.status == \"partial\") | {id, missing}'",
         '  $ sfdeploy checklist --checklist path/to/newer-checklist.md --unmapped',
         '',
+        'Status: enforced (code makes the item true or fails a release), partial (enforced in part; the map says what',
+        'is missing), out-of-scope (with the reason), UNMAPPED (the map has no entry).',
         'The map is lib/checklist/checklist-map.ts; docs/CHECKLIST.md is generated from it (npm run docs:checklist).',
         'With --section, the coverage figure counts that section only; --unmapped lists only unmapped items but the',
         'figure still counts every item (of the section).',
@@ -129,6 +131,7 @@ function renderReport(
 
 function statusText(item: CoverageItem, c: ReturnType<typeof colours>): string {
   if (item.status === 'enforced') return c.green('enforced');
+  if (item.status === 'partial') return c.yellow('partial');
   if (item.status === 'out-of-scope') return c.yellow('out-of-scope');
   return c.red('UNMAPPED');
 }
@@ -136,7 +139,9 @@ function statusText(item: CoverageItem, c: ReturnType<typeof colours>): string {
 function how(item: CoverageItem, summarizeRefs: CoverageModule['summarizeRefs']): string {
   const entry = item.entry;
   if (!entry) return `no map entry (suggested id ${item.id})`;
-  return entry.outOfScope ?? summarizeRefs(entry.enforcement);
+  if (entry.outOfScope !== undefined) return entry.outOfScope;
+  const refs = summarizeRefs(entry.enforcement);
+  return entry.partial !== undefined ? `missing: ${entry.partial} | ${refs}` : refs;
 }
 
 /** Cuts the last column to fit a terminal; piped output keeps everything. */

@@ -34,14 +34,32 @@ export type EnforcementRef =
   | { readonly kind: 'smoke'; readonly check: string }
   /** An alarm signal: the alarm `softfactory-<stage>-<signal>`. */
   | { readonly kind: 'alarm'; readonly signal: string }
-  /** A property of the synthesized app, in words, and the test that asserts it. */
-  | { readonly kind: 'cdk'; readonly what: string; readonly test: TestRef }
+  /**
+   * A property of the synthesized app, in words, and the test that asserts it. `pins` name the template properties the
+   * claim rests on: test/lib/checklist-pins.test.ts removes each one from the synthesized template and requires the
+   * referenced test to fail, so a test that stops asserting the property cannot keep the claim.
+   */
+  | { readonly kind: 'cdk'; readonly what: string; readonly test: TestRef; readonly pins?: readonly TemplatePin[] }
   /** An ECS deployment lifecycle hook registered on the service. */
   | { readonly kind: 'hook'; readonly stage: LifecycleStage }
   /** An `sfdeploy` command. */
   | { readonly kind: 'cli'; readonly command: CliCommand }
   /** A behavioural test of our code (Lambda cores, CLI). */
   | ({ readonly kind: 'test' } & TestRef);
+
+/** Which stack of a stage a pinned resource lives in. */
+export type StackRole = 'network' | 'data' | 'service';
+
+/**
+ * One property of the synthesized template a `cdk` reference rests on: every resource of `type` in the `stack`
+ * loses `property` (a CloudFormation property path under `Properties`, dots between segments, array indices as
+ * numbers: `ContainerDefinitions.0.LogConfiguration.Options.awslogs-group`).
+ */
+export interface TemplatePin {
+  readonly stack: StackRole;
+  readonly type: string;
+  readonly property: string;
+}
 
 interface EntryBase {
   /** Stable id, written once; kebab-case, `<phase>-<subsection>-<words>`. */
@@ -52,9 +70,21 @@ interface EntryBase {
   readonly text: string;
 }
 
-/** An item the project enforces; `note` (docs only) says what the references leave out or how they combine. */
+/** An item the project enforces; `note` says how the references combine or where they apply. */
 export interface EnforcedEntry extends EntryBase {
   readonly enforcement: readonly EnforcementRef[];
+  readonly note?: string;
+  readonly partial?: never;
+  readonly outOfScope?: never;
+}
+
+/**
+ * An item the project enforces only in part: the references hold what they claim, `partial` says what of the item
+ * they leave unenforced. Counted apart from the enforced items, never as one.
+ */
+export interface PartialEntry extends EntryBase {
+  readonly enforcement: readonly EnforcementRef[];
+  readonly partial: string;
   readonly note?: string;
   readonly outOfScope?: never;
 }
@@ -63,10 +93,11 @@ export interface EnforcedEntry extends EntryBase {
 export interface OutOfScopeEntry extends EntryBase {
   readonly outOfScope: string;
   readonly enforcement?: never;
+  readonly partial?: never;
   readonly note?: never;
 }
 
-export type MapEntry = EnforcedEntry | OutOfScopeEntry;
+export type MapEntry = EnforcedEntry | PartialEntry | OutOfScopeEntry;
 
 /** One checkbox of the checklist. */
 export interface ChecklistItem {
@@ -82,7 +113,13 @@ export interface ChecklistItem {
   readonly parent?: string;
 }
 
-export type ItemStatus = 'enforced' | 'out-of-scope' | 'unmapped';
+export type ItemStatus = 'enforced' | 'partial' | 'out-of-scope' | 'unmapped';
+
+/** The status a map entry gives its item. */
+export function entryStatus(entry: MapEntry): Exclude<ItemStatus, 'unmapped'> {
+  if (entry.outOfScope !== undefined) return 'out-of-scope';
+  return entry.partial !== undefined ? 'partial' : 'enforced';
+}
 
 /** An item with its map entry (if any). */
 export interface CoverageItem {
@@ -95,9 +132,11 @@ export interface CoverageItem {
 export interface Coverage {
   readonly total: number;
   readonly enforced: number;
+  /** Items enforced in part (the map says what is missing); not counted in `enforced`. */
+  readonly partial: number;
   readonly outOfScope: number;
   readonly unmapped: number;
-  /** Enforced items as a percentage of all items, one decimal. */
+  /** Enforced items (fully) as a percentage of all items, one decimal. */
   readonly percentEnforced: number;
 }
 
@@ -115,7 +154,12 @@ export interface CoverageDocument {
     readonly id: string;
     readonly section: string;
     readonly text: string;
+    readonly status: ItemStatus;
     readonly enforcement: readonly EnforcementRef[] | null;
+    /** For a partial item: what the enforcement leaves out. */
+    readonly missing: string | null;
+    /** The map's note: where the references apply, how they combine. */
+    readonly note: string | null;
     readonly outOfScope: string | null;
   }[];
 }
@@ -257,7 +301,7 @@ export function computeCoverage(items: readonly ChecklistItem[], map: readonly M
     itemKeys.add(k);
     const entry = byKey.get(k);
     if (!entry) return { id: suggestId(item), item, status: 'unmapped' };
-    return { id: entry.id, item, status: entry.enforcement ? 'enforced' : 'out-of-scope', entry };
+    return { id: entry.id, item, status: entryStatus(entry), entry };
   });
   for (const entry of map) {
     if (!itemKeys.has(key(entry.section, entry.text))) {
@@ -273,6 +317,7 @@ export function countCoverage(items: readonly CoverageItem[]): Coverage {
   return {
     total: items.length,
     enforced,
+    partial: count('partial'),
     outOfScope: count('out-of-scope'),
     unmapped: count('unmapped'),
     percentEnforced: items.length === 0 ? 0 : Math.round((enforced / items.length) * 1000) / 10,
@@ -283,7 +328,8 @@ export function countCoverage(items: readonly CoverageItem[]): Coverage {
 export function coverageSentence(coverage: Coverage): string {
   return (
     `${coverage.enforced} of ${coverage.total} checklist items enforced by code (${coverage.percentEnforced} %), ` +
-    `${coverage.outOfScope} out of scope with a reason, ${coverage.unmapped} unmapped`
+    `${coverage.partial} partly enforced, ${coverage.outOfScope} out of scope with a reason, ` +
+    `${coverage.unmapped} unmapped`
   );
 }
 
@@ -295,7 +341,10 @@ export function coverageDocument(items: readonly CoverageItem[]): CoverageDocume
       id: i.id,
       section: i.item.section,
       text: i.item.text,
+      status: i.status,
       enforcement: i.entry?.enforcement ?? null,
+      missing: i.entry?.partial ?? null,
+      note: i.entry?.note ?? null,
       outOfScope: i.entry?.outOfScope ?? null,
     })),
   };
@@ -384,6 +433,10 @@ export function checkMap(items: readonly ChecklistItem[], map: readonly MapEntry
     if (entry.outOfScope !== undefined && entry.outOfScope.trim().length < 20) {
       problems.push(`${where} out-of-scope reason too short to be a reason`);
     }
+    if (entry.partial !== undefined && entry.partial.trim().length < 20) {
+      problems.push(`${where} partial without saying what is missing`);
+    }
+    if (entry.partial !== undefined && !entry.enforcement) problems.push(`${where} partial but enforced by nothing`);
     if (!entry.enforcement && entry.outOfScope === undefined)
       problems.push(`${where} neither enforced nor out of scope`);
     if (entry.enforcement?.length === 0) problems.push(`${where} enforced by nothing`);

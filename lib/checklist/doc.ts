@@ -21,6 +21,7 @@ export function escapeMarkdown(text: string): string {
 
 function statusCell(item: CoverageItem): string {
   if (item.status === 'enforced') return '**enforced**';
+  if (item.status === 'partial') return 'partial';
   if (item.status === 'out-of-scope') return 'out of scope';
   return '**UNMAPPED**';
 }
@@ -30,6 +31,7 @@ function howCell(item: CoverageItem): string {
   if (!entry) return 'no entry in lib/checklist/checklist-map.ts';
   if (entry.outOfScope !== undefined) return escapeMarkdown(entry.outOfScope);
   const refs = entry.enforcement.map((ref) => `• ${escapeMarkdown(describeRef(ref, true))}`);
+  if (entry.partial !== undefined) refs.unshift(`**Missing:** ${escapeMarkdown(entry.partial)}`);
   if (entry.note) refs.push(`_${escapeMarkdown(entry.note)}_`);
   return refs.join('<br>');
 }
@@ -59,19 +61,25 @@ export function renderChecklistDoc(report: CoverageReport): string {
     '',
     'An item is _enforced_ when code makes it true or fails a release when it is not: a CDK property a test asserts,',
     'a smoke check the deployment hooks run, an alarm, a lifecycle hook, an `sfdeploy` command, or a tested behaviour of',
-    'our code. It is _out of scope_ when only the app’s own source can show it (its CI), when a person decides it, or',
-    'when it only rolls other items up; the reason says which.',
+    'our code. It is _partial_ when the references hold but leave part of the item unenforced; the entry says what is',
+    'missing, and a partial item is never counted as enforced. It is _out of scope_ when only the app’s own source can',
+    'show it (its CI), when a person decides it, or when it only rolls other items up; the reason says which.',
     '',
-    '| Phase | Items | Enforced | Out of scope | Unmapped |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| Phase | Items | Enforced | Partial | Out of scope | Unmapped |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   const phases = groupBy(report.items, (i) => i.item.phase);
   for (const [phase, items] of phases) {
     const c = countCoverage(items);
-    lines.push(`| ${escapeMarkdown(phase)} | ${c.total} | ${c.enforced} | ${c.outOfScope} | ${c.unmapped} |`);
+    lines.push(
+      `| ${escapeMarkdown(phase)} | ${c.total} | ${c.enforced} | ${c.partial} | ${c.outOfScope} | ${c.unmapped} |`,
+    );
   }
   const c = report.coverage;
-  lines.push(`| **Total** | **${c.total}** | **${c.enforced}** | **${c.outOfScope}** | **${c.unmapped}** |`, '');
+  lines.push(
+    `| **Total** | **${c.total}** | **${c.enforced}** | **${c.partial}** | **${c.outOfScope}** | **${c.unmapped}** |`,
+    '',
+  );
   lines.push(
     'References: _smoke check_ = an id in `lambda/smoke/default-spec.json` (the read-only checks run against green at',
     '`POST_TEST_TRAFFIC_SHIFT` and against production at `POST_PRODUCTION_TRAFFIC_SHIFT`; `sfdeploy smoke` runs them',

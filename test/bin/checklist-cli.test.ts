@@ -37,7 +37,7 @@ describe('sfdeploy checklist', () => {
     );
     assert.match(
       run.stdout,
-      /\nCoverage: \d+ of 143 checklist items enforced by code \([\d.]+ %\), \d+ out of scope with a reason, 0 unmapped\.\n/,
+      /\nCoverage: \d+ of 143 checklist items enforced by code \([\d.]+ %\), \d+ partly enforced, \d+ out of scope with a reason, 0 unmapped\.\n/,
     );
     assert.ok(!run.stdout.includes('\u001b['), 'no colour codes when stdout is not a terminal');
   });
@@ -47,17 +47,49 @@ describe('sfdeploy checklist', () => {
     assert.equal(run.status, 0, run.stderr);
     const doc = JSON.parse(run.stdout) as Document;
     assert.deepEqual(Object.keys(doc), ['coverage', 'items']);
-    assert.deepEqual(Object.keys(doc.coverage), ['total', 'enforced', 'outOfScope', 'unmapped', 'percentEnforced']);
+    assert.deepEqual(Object.keys(doc.coverage), [
+      'total',
+      'enforced',
+      'partial',
+      'outOfScope',
+      'unmapped',
+      'percentEnforced',
+    ]);
     assert.equal(doc.items.length, 143);
     assert.equal(doc.coverage['total'], 143);
+    const statuses = new Map<unknown, number>();
     for (const item of doc.items) {
-      assert.deepEqual(Object.keys(item), ['id', 'section', 'text', 'enforcement', 'outOfScope']);
-      assert.ok((item['enforcement'] === null) !== (item['outOfScope'] === null), `${String(item['id'])}: exactly one`);
+      const id = String(item['id']);
+      assert.deepEqual(Object.keys(item), [
+        'id',
+        'section',
+        'text',
+        'status',
+        'enforcement',
+        'missing',
+        'note',
+        'outOfScope',
+      ]);
+      statuses.set(item['status'], (statuses.get(item['status']) ?? 0) + 1);
+      assert.ok((item['enforcement'] === null) !== (item['outOfScope'] === null), `${id}: exactly one`);
+      // A partial item says what is missing; no other item does.
+      assert.equal(item['status'] === 'partial', typeof item['missing'] === 'string', `${id}: missing iff partial`);
+      assert.equal(item['status'] === 'out-of-scope', item['outOfScope'] !== null, `${id}: reason iff out of scope`);
     }
     const health = doc.items.find((i) => i['id'] === 'pre-2-health-endpoint');
     const refs = (health?.['enforcement'] ?? []) as unknown[];
     assert.deepEqual(refs[0], { kind: 'smoke', check: 'health' });
-    assert.equal(doc.coverage['enforced']! + doc.coverage['outOfScope']!, 143);
+    assert.equal(doc.coverage['enforced']! + doc.coverage['partial']! + doc.coverage['outOfScope']!, 143);
+    assert.equal(statuses.get('enforced'), doc.coverage['enforced']);
+    assert.equal(statuses.get('partial') ?? 0, doc.coverage['partial']);
+  });
+
+  it('keeps each item’s note and, for a partial item, what is missing in --json', () => {
+    const doc = JSON.parse(sfdeploy('--json').stdout) as Document;
+    const withNotes = doc.items.filter((i) => typeof i['note'] === 'string');
+    assert.ok(withNotes.length >= 10, `notes kept: ${withNotes.length}`);
+    const demo = doc.items.find((i) => i['id'] === 'team-a-demo-token');
+    assert.match(String(demo?.['note']), /test-stage check/);
   });
 
   it('filters by --section, case-insensitively, and counts the coverage of that section only', () => {
@@ -97,7 +129,10 @@ describe('sfdeploy checklist', () => {
       id: 'deploy-3-synthetic-canary-green-for',
       section: 'DEPLOYMENT PHASE › 3. Post-Deployment Verification',
       text: 'Synthetic canary green for 10 minutes',
+      status: 'unmapped',
       enforcement: null,
+      missing: null,
+      note: null,
       outOfScope: null,
     });
   });

@@ -13,6 +13,7 @@ import {
   type ChecklistItem,
   checkMap,
   computeCoverage,
+  coverageDocument,
   coverageSentence,
   type EnforcementRef,
   extractTestTitles,
@@ -211,6 +212,7 @@ describe('checklist map', () => {
     for (const entry of CHECKLIST_MAP) {
       if (entry.outOfScope !== undefined) assert.ok(entry.outOfScope.length >= 40, `${entry.id}: reason too thin`);
       else assert.ok(entry.enforcement.length > 0, `${entry.id}: enforced by nothing`);
+      if (entry.partial !== undefined) assert.ok(entry.partial.length >= 40, `${entry.id}: say what is missing`);
     }
   });
 
@@ -222,7 +224,33 @@ describe('checklist map', () => {
     );
     assert.equal(report.coverage.total, 143);
     assert.equal(report.coverage.unmapped, 0);
-    assert.equal(report.coverage.enforced + report.coverage.outOfScope, 143);
+    assert.equal(report.coverage.enforced + report.coverage.partial + report.coverage.outOfScope, 143);
+  });
+
+  it('counts a partial item apart from the enforced ones and says what it is missing', () => {
+    const item: ChecklistItem = { section: 'X', phase: 'X', text: 'y', line: 1, depth: 0 };
+    const refs = [{ kind: 'cli', command: 'smoke' }] as const;
+    const partial: MapEntry = { id: 'x-y', section: 'X', text: 'y', enforcement: refs, partial: 'the write half' };
+    const full: MapEntry = { id: 'x-y', section: 'X', text: 'y', enforcement: refs };
+    assert.deepEqual(computeCoverage([item], [partial]).coverage, {
+      total: 1,
+      enforced: 0,
+      partial: 1,
+      outOfScope: 0,
+      unmapped: 0,
+      percentEnforced: 0,
+    });
+    assert.equal(computeCoverage([item], [full]).coverage.enforced, 1);
+    const [doc] = coverageDocument(computeCoverage([item], [partial]).items).items;
+    assert.equal(doc?.status, 'partial');
+    assert.equal(doc?.missing, 'the write half');
+    assert.match(
+      renderChecklistDoc(computeCoverage([item], [partial])),
+      /\| partial \| \*\*Missing:\*\* the write half<br>/,
+    );
+    assert.deepEqual(checkMap([item], [{ ...partial, partial: 'tbd' }], FAKE_FACTS), [
+      'x-y: partial without saying what is missing',
+    ]);
   });
 
   it('generates docs/CHECKLIST.md exactly as committed (npm run docs:checklist)', () => {

@@ -12,7 +12,6 @@ import {
   hook,
   MONITORING_ALARMS,
   REVIEW_ROUTES,
-  ROLLBACK_HANDLER,
   SMOKE_HANDLER,
   SNAPSHOT_HOOK,
   SNS_ROUTES,
@@ -77,25 +76,18 @@ export const DEPLOYMENT_PHASE: readonly MapEntry[] = [
     {
       id: 'deploy-1-notes-rollback-plan',
       text: 'Rollback plan: Documented below',
-      enforcement: [
-        cdk(
-          'deployment alarms on the ECS service with rollback on alarm',
-          MONITORING_ALARMS,
-          'names the error-rate, latency and unhealthy-hosts alarms on the ECS service, rolling back on alarm',
-        ),
-        cli('rollback'),
-        test(
-          ROLLBACK_HANDLER,
-          'rolls a regression after the bake back with exactly one UpdateService to the previous revision',
-        ),
-      ],
-      note: 'The plan is code: ECS rolls back on a failed hook or alarm, the rollback function after the bake, `sfdeploy rollback` by hand; the README runbook documents each.',
+      outOfScope:
+        'Content of the release notes, like its three siblings: what people write for a release. The plan itself is ' +
+        'code and needs no writing per release: ECS rolls back on a failed hook or deployment alarm, the rollback ' +
+        'function after the bake, `sfdeploy rollback` by hand (the ROLLBACK PHASE items), and the README runbook ' +
+        'documents each.',
     },
   ]),
   ...section('DEPLOYMENT PHASE › 3. Post-Deployment Verification', [
     {
       id: 'deploy-3-all-endpoints',
       text: 'All endpoints respond',
+      partial: '17 of about 55 API routes plus /health, unauthenticated, 401 accepted',
       enforcement: [
         hook('POST_PRODUCTION_TRAFFIC_SHIFT'),
         ...SNS_ROUTES,
@@ -127,6 +119,8 @@ export const DEPLOYMENT_PHASE: readonly MapEntry[] = [
     {
       id: 'deploy-3-db-connectivity',
       text: 'Database connectivity verified',
+      partial:
+        "indirect: a 401 without a token needs no database, and the security-group test only shows 5432 is open; no check reads the app's database status",
       enforcement: [
         ...smoke('auth-me-token', 'auth-me'),
         hook('POST_PRODUCTION_TRAFFIC_SHIFT'),
@@ -140,6 +134,8 @@ export const DEPLOYMENT_PHASE: readonly MapEntry[] = [
     {
       id: 'deploy-3-all-teams-features',
       text: "All 8 teams' features working",
+      partial:
+        'four unauthenticated route checks (401 accepted); the features of teams B, D and H are not exercised at the hook',
       enforcement: [
         ...smoke('auth-me', 'sns-posts', 'sns-linkinbio', 'review-listings'),
         hook('POST_PRODUCTION_TRAFFIC_SHIFT'),

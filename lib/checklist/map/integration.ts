@@ -16,6 +16,8 @@ export const INTEGRATION_PHASE: readonly MapEntry[] = [
     {
       id: 'int-1-sns-post-flow',
       text: 'SNS Post Creation Flow',
+      partial:
+        'step 2 (create a post) writes data and runs only with sfdeploy smoke --allow-writes, never at a deployment hook',
       enforcement: [
         ...smoke('sns-accounts-token', 'sns-post-create'),
         cli('smoke'),
@@ -26,6 +28,8 @@ export const INTEGRATION_PHASE: readonly MapEntry[] = [
     {
       id: 'int-1-review-listing-flow',
       text: 'Review Listing Flow',
+      partial:
+        "the apply step writes data (manual only) and accepts a 404/409 'no such listing', so it can pass without applying",
       enforcement: [...smoke('review-listings-token', 'review-listing-apply'), cli('smoke')],
       note: WRITES,
     },
@@ -41,6 +45,7 @@ export const INTEGRATION_PHASE: readonly MapEntry[] = [
     {
       id: 'int-2-css-js',
       text: 'CSS/JS files are served',
+      partial: "only the index page's references to .css/.js are checked; no CSS or JS file is fetched",
       enforcement: [...smoke('page-index'), ...BOTH_SHIFTS],
       note: 'page-index checks that the platform index references its CSS/JS, as the checklist’s grep does.',
     },

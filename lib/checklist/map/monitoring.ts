@@ -95,6 +95,7 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
     {
       id: 'mon-1-network-io',
       text: 'Network I/O',
+      partial: 'collected by Container Insights but neither on the dashboard nor alarmed',
       enforcement: [
         cdk(
           'Container Insights (enhanced) collects task network rx/tx',

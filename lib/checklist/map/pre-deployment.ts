@@ -102,6 +102,8 @@ export const PRE_DEPLOYMENT_PHASE: readonly MapEntry[] = [
     {
       id: 'pre-2-startup-errors',
       text: 'Check for startup errors in logs',
+      partial:
+        "nothing reads the logs for errors: no metric filter or alarm on error lines, and no test pins the container's log driver to the app log group",
       enforcement: [
         cdk('app logs in a CloudWatch log group', STACKS, 'ships app logs to a log group with 30-day retention'),
         cdk(
@@ -129,6 +131,8 @@ export const PRE_DEPLOYMENT_PHASE: readonly MapEntry[] = [
     {
       id: 'pre-3-schema-complete',
       text: 'Database schema is complete',
+      partial:
+        "nothing checks that the app's tables are present in the SQLite file: a file missing a table migrates successfully",
       enforcement: [
         cli('migrate'),
         test(MIGRATE_PG, 'translates column types, order and lengths the way the app relies on'),
@@ -146,6 +150,8 @@ export const PRE_DEPLOYMENT_PHASE: readonly MapEntry[] = [
     {
       id: 'pre-3-no-corruption',
       text: 'No database corruption',
+      partial:
+        'PRAGMA integrity_check is not run on the SQLite file: a damaged index or b-tree of the source goes unnoticed',
       enforcement: [
         cli('migrate'),
         test(MIGRATE_PG, 'loads every row and verifies counts, checksums, keys and indexes'),

@@ -48,6 +48,8 @@ export const ROLLBACK_PHASE: readonly MapEntry[] = [
     {
       id: 'rollback-2-health-check',
       text: 'Health check passing',
+      partial:
+        'during an ECS rollback the smoke hook answers without a request: only the healthy/unhealthy-hosts alarms watch the restored revision',
       enforcement: [
         ...smoke('health'),
         hook('POST_PRODUCTION_TRAFFIC_SHIFT'),
