@@ -1,9 +1,10 @@
 /** Builds the real app (cdk.json feature flags + context overrides) for infrastructure tests. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Aspects, CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createStacks, type SoftFactoryStacks } from '../../lib/app';
+import type { TemplatePin } from '../../lib/checklist/coverage';
 import { loadConfig } from '../../lib/config/load-config';
 import type { StageConfig } from '../../lib/config/stage-config';
 
@@ -59,7 +60,24 @@ export function buildApp(
   const given = withCertificate(context);
   const app = new App({ context: { ...cdkContext, ...cdkJson.context, ...bundling, ...given } });
   const config = loadConfig((key) => app.node.tryGetContext(key), Object.keys(given));
-  return { app, config, stacks: createStacks(app, config) };
+  const stacks = createStacks(app, config);
+  const removed = process.env[REMOVE_PROPERTY_ENV];
+  if (removed) removeProperty(stacks, JSON.parse(removed) as TemplatePin);
+  return { app, config, stacks };
+}
+
+/**
+ * Set by test/lib/checklist-pins.test.ts when it runs a referenced test with one template property removed: every app
+ * the tests build then lacks that property (`addPropertyDeletionOverride` on every resource of the pinned type).
+ */
+export const REMOVE_PROPERTY_ENV = 'SFDEPLOY_TEST_REMOVE_PROPERTY';
+
+function removeProperty(stacks: SoftFactoryStacks, pin: TemplatePin): void {
+  Aspects.of(stacks[pin.stack]).add({
+    visit(node) {
+      if (node instanceof CfnResource && node.cfnResourceType === pin.type) node.addPropertyDeletionOverride(pin.property);
+    },
+  });
 }
 
 export function synthApp(context: Record<string, string> = {}, options: { bundle?: boolean } = {}): SynthResult {

@@ -4,7 +4,7 @@
  * One part of CHECKLIST_MAP: lib/checklist/checklist-map.ts lists the parts in the checklist's order.
  */
 import type { MapEntry } from '../coverage';
-import { BOTH_SHIFTS, cdk, SMOKE_SPEC, STACKS, section, smoke, test } from './refs';
+import { BOTH_SHIFTS, cdk, pin, SMOKE_SPEC, STACKS, section, smoke, test } from './refs';
 
 export const PERFORMANCE_PHASE: readonly MapEntry[] = [
   ...section('PERFORMANCE PHASE › 1. Response Time Benchmarks', [
@@ -59,11 +59,14 @@ export const PERFORMANCE_PHASE: readonly MapEntry[] = [
           'parameter group log_min_duration_statement = slowQueryMs (500)',
           STACKS,
           'forces TLS and logs statements slower than 500 ms',
+          pin('data', 'AWS::RDS::DBParameterGroup', 'Parameters.log_min_duration_statement'),
+          pin('data', 'AWS::RDS::DBParameterGroup', 'Parameters.rds\\.force_ssl'),
         ),
         cdk(
           'postgresql log exported to CloudWatch Logs',
           STACKS,
           'exports PostgreSQL logs to log groups with 30-day retention created before the instance',
+          pin('data', 'AWS::RDS::DBInstance', 'EnableCloudwatchLogsExports'),
         ),
       ],
     },

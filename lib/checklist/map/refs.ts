@@ -3,17 +3,21 @@
  * cite, the reference lists and reasons several sections share, and `section()`. The phase files beside it hold the
  * entries.
  */
-import type { CliCommand, EnforcementRef, LifecycleStage, MapEntry } from '../coverage';
+import type { CliCommand, EnforcementRef, LifecycleStage, MapEntry, StackRole, TemplatePin } from '../coverage';
 
 export const smoke = (...checks: string[]): EnforcementRef[] => checks.map((check) => ({ kind: 'smoke', check }));
 export const alarm = (...signals: string[]): EnforcementRef[] => signals.map((signal) => ({ kind: 'alarm', signal }));
 export const hook = (stage: LifecycleStage): EnforcementRef => ({ kind: 'hook', stage });
 export const cli = (command: CliCommand): EnforcementRef => ({ kind: 'cli', command });
-export const cdk = (what: string, file: string, title: string): EnforcementRef => ({
+/** A CDK property and its test; `pins` name the template properties the test must fail without (see TemplatePin). */
+export const cdk = (what: string, file: string, title: string, ...pins: TemplatePin[]): EnforcementRef => ({
   kind: 'cdk',
   what,
   test: { file, title },
+  ...(pins.length > 0 ? { pins } : {}),
 });
+/** `property` (a path under Properties) of every `type` resource in the stage's `stack`. */
+export const pin = (stack: StackRole, type: string, property: string): TemplatePin => ({ stack, type, property });
 export const test = (file: string, title: string): EnforcementRef => ({ kind: 'test', file, title });
 
 export const STACKS = 'test/lib/stacks.test.ts';

@@ -3,7 +3,7 @@
  * One part of CHECKLIST_MAP: lib/checklist/checklist-map.ts lists the parts in the checklist's order.
  */
 import type { MapEntry } from '../coverage';
-import { alarm, cdk, cli, hook, MONITORING_ALARMS, ROLLBACK_HANDLER, section, smoke, test } from './refs';
+import { alarm, cdk, cli, hook, MONITORING_ALARMS, pin, ROLLBACK_HANDLER, section, smoke, test } from './refs';
 
 export const ROLLBACK_PHASE: readonly MapEntry[] = [
   ...section('ROLLBACK PHASE › 2. Rollback Checklist', [
@@ -23,6 +23,7 @@ export const ROLLBACK_PHASE: readonly MapEntry[] = [
           'ECS rolls back to the previous revision on a deployment alarm',
           MONITORING_ALARMS,
           'names the error-rate, latency and unhealthy-hosts alarms on the ECS service, rolling back on alarm',
+          pin('service', 'AWS::ECS::Service', 'DeploymentConfiguration.Alarms'),
         ),
         test(
           ROLLBACK_HANDLER,
