@@ -20,8 +20,9 @@
 
 import { isRollback, type LifecycleHookEvent, type LifecycleHookResponse } from '../shared/lifecycle-hook';
 import type { StructuredLog } from '../shared/log';
+import { isRevert } from '../shared/revert';
 import { DEPLOYMENT_TAG, isOurSnapshot, type SnapshotInfo } from '../shared/snapshots';
-import { isRevert, isTransient } from '../snapshot-hook/core';
+import { isTransient } from '../shared/transient';
 
 export interface ReleaseCommandConfig {
   readonly stage: string;

@@ -370,10 +370,9 @@ describe('sfdeploy status: through the entry point', () => {
       fake.seen.every((s) => /^(Describe|List)/.test(s.operation)),
       fake.seen.map((s) => s.operation).join(','),
     );
-    assert.equal(
-      (fake.seen.find((s) => s.operation === 'DescribeServices')?.input['services'] as string[])[0],
+    assert.deepEqual(fake.seen.find((s) => s.operation === 'DescribeServices')?.input['services'], [
       'softfactory-prod-web',
-    );
+    ]);
   });
 
   it('a rolled-back deployment: the table and exit 1', async () => {
@@ -417,7 +416,10 @@ describe('sfdeploy status: through the entry point', () => {
     assert.equal(r.status, 1, r.stderr);
     const lines = r.stdout.split('\n').filter((l) => /^\d\d:\d\d:\d\d /.test(l));
     assert.equal(lines.length, 2, `a line per change, not per read:\n${r.stdout}`);
-    assert.match(lines[0]!, /IN_PROGRESS {2}PRE_SCALE_UP {2}production 0% {2}test 0% {2}hooks softfactory-prod-release-command=IN_PROGRESS$/);
+    assert.match(
+      lines[0]!,
+      /IN_PROGRESS {2}PRE_SCALE_UP {2}production 0% {2}test 0% {2}hooks softfactory-prod-release-command=IN_PROGRESS$/,
+    );
     assert.match(lines[1]!, /ROLLBACK_SUCCESSFUL/);
     assert.match(r.stdout, /verdict\s+failed/);
   });

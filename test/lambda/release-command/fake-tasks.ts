@@ -11,11 +11,14 @@
 import {
   DescribeTasksCommand,
   type DescribeTasksCommandInput,
+  type ECSClientResolvedConfig,
   InvalidParameterException,
   ListTasksCommand,
   type ListTasksCommandInput,
   RunTaskCommand,
   type RunTaskCommandInput,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
   StopTaskCommand,
   type StopTaskCommandInput,
   type Task,
@@ -57,20 +60,17 @@ export class FakeTasks {
     readonly cluster = 'softfactory-prod',
   ) {}
 
-  install(ecs: AwsStub<object, object, unknown>): void {
-    const stub = ecs as unknown as {
-      on: (command: unknown) => { callsFake: (fn: (input: never) => Promise<unknown>) => void };
-    };
-    stub.on(RunTaskCommand).callsFake(async (input: RunTaskCommandInput) => this.run(input));
-    stub.on(DescribeTasksCommand).callsFake(async (input: DescribeTasksCommandInput) => this.describe(input));
-    stub.on(ListTasksCommand).callsFake(async (input: ListTasksCommandInput) => this.list(input));
-    stub.on(StopTaskCommand).callsFake(async (input: StopTaskCommandInput) => this.stop(input));
+  install(ecs: AwsStub<ServiceInputTypes, ServiceOutputTypes, ECSClientResolvedConfig>): void {
+    ecs.on(RunTaskCommand).callsFake(async (input: RunTaskCommandInput) => this.run(input));
+    ecs.on(DescribeTasksCommand).callsFake(async (input: DescribeTasksCommandInput) => this.describe(input));
+    ecs.on(ListTasksCommand).callsFake(async (input: ListTasksCommandInput) => this.list(input));
+    ecs.on(StopTaskCommand).callsFake(async (input: StopTaskCommandInput) => this.stop(input));
   }
 
   /** The log lines a task wrote so far (what the awslogs driver would have shipped). */
   logOf(taskId: string): string[] {
     const t = this.tasks.find((x) => x.arn.endsWith(`/${taskId}`));
-    if (!t || t.script.kind !== 'exit') return [];
+    if (t?.script.kind !== 'exit') return [];
     return [...(t.script.log ?? [])];
   }
 

@@ -73,7 +73,7 @@ describe('release command hook (PRE_SCALE_UP)', () => {
     logs.on(GetLogEventsCommand).callsFake(async (input: GetLogEventsCommandInput) => {
       const id = String(input.logStreamName).split('/').pop() ?? '';
       const task = tasks.tasks.find((t) => t.arn.endsWith(`/${id}`));
-      if (!task || task.script.kind !== 'exit') {
+      if (task?.script.kind !== 'exit') {
         throw new ResourceNotFoundException({ message: 'The specified log stream does not exist.', $metadata: {} });
       }
       const lines = tasks.logOf(id).slice(-(input.limit ?? 10_000));
