@@ -112,7 +112,13 @@ describe('deploy-path Lambda bundles, loaded from cdk.out with only their own fi
 
   it('the release command hook loads and answers ECS at PRE_SCALE_UP', () => {
     const name = [...bundles.bundles.keys()].find((k) => k.includes('release-command'))!;
-    assertHookAnswer(bundles.invoke(name, hookEvent('PRE_SCALE_UP')), 'release command PRE_SCALE_UP');
+    // DB_INSTANCE_ID is a cross-stack reference in the template (a token the harness turns into an ARN); at deploy time
+    // it resolves to the instance identifier, which is what the function validates.
+    const outcome = bundles.invoke(name, hookEvent('PRE_SCALE_UP'), { DB_INSTANCE_ID: 'softfactory-prod' });
+    assertHookAnswer(outcome, 'release command PRE_SCALE_UP');
+    // ECS unreachable: it cannot tell what the deployment changes yet, so it asks to be called again (never throws).
+    assert.equal(outcome.phase, 'answer', JSON.stringify(outcome));
+    assert.equal((outcome as { value: { hookStatus: string } }).value.hookStatus, 'IN_PROGRESS', JSON.stringify(outcome));
   });
 
   it('the rollback function loads and handles an SNS alarm notification and a pipeline request without an init error', () => {
