@@ -118,7 +118,11 @@ describe('deploy-path Lambda bundles, loaded from cdk.out with only their own fi
     assertHookAnswer(outcome, 'release command PRE_SCALE_UP');
     // ECS unreachable: it cannot tell what the deployment changes yet, so it asks to be called again (never throws).
     assert.equal(outcome.phase, 'answer', JSON.stringify(outcome));
-    assert.equal((outcome as { value: { hookStatus: string } }).value.hookStatus, 'IN_PROGRESS', JSON.stringify(outcome));
+    assert.equal(
+      (outcome as { value: { hookStatus: string } }).value.hookStatus,
+      'IN_PROGRESS',
+      JSON.stringify(outcome),
+    );
   });
 
   it('the rollback function loads and handles an SNS alarm notification and a pipeline request without an init error', () => {
