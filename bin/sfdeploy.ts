@@ -17,6 +17,7 @@ import { register as registerReleaseStatus } from './commands/release-status';
 import { register as registerReleases } from './commands/releases';
 import { register as registerRollback } from './commands/rollback';
 import { register as registerSmoke } from './commands/smoke';
+import { register as registerStatus } from './commands/status';
 
 /**
  * A usage mistake commander reports (unknown option, missing required option, bad argument) as one line with where to
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerRollback(program);
   registerReleaseStatus(program);
   registerReleases(program);
+  registerStatus(program);
   registerLogs(program);
   registerExec(program);
   registerDbTunnel(program);

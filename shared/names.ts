@@ -43,7 +43,13 @@ export function alarmTopicName(stage: string): string {
 }
 
 /** The Lambda functions, by role; fixed so the CLI and pipelines invoke them without a stack lookup. */
-export type FunctionRole = 'smoke' | 'rollback' | 'predeploy-snapshot' | 'migrate' | 'migrate-start';
+export type FunctionRole =
+  | 'smoke'
+  | 'rollback'
+  | 'predeploy-snapshot'
+  | 'release-command'
+  | 'migrate'
+  | 'migrate-start';
 export function functionName(stage: string, role: FunctionRole): string {
   return `${resourcePrefix(stage)}-${role}`;
 }

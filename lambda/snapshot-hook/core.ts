@@ -12,6 +12,7 @@
  */
 import { isRollback, type LifecycleHookEvent, type LifecycleHookResponse } from '../shared/lifecycle-hook';
 import type { StructuredLog } from '../shared/log';
+import { isRevert } from '../shared/revert';
 import {
   DEPLOYMENT_TAG,
   EXECUTION_TAG,
@@ -23,6 +24,7 @@ import {
   type SnapshotPort,
   STAGE_TAG,
 } from '../shared/snapshots';
+import { isTransient } from '../shared/transient';
 
 export interface SnapshotHookConfig {
   readonly stage: string;
@@ -49,27 +51,9 @@ export interface DeploymentPort {
   ): Promise<{ readonly target?: string | undefined; readonly sources: readonly string[] } | undefined>;
 }
 
-/** `…:task-definition/<family>:<revision>` → family and revision. */
-function taskDefinitionOf(arn: string | undefined): { family: string; revision: number } | undefined {
-  const m = arn ? /(?:task-definition\/)?([A-Za-z0-9_-]+):(\d+)$/.exec(arn) : null;
-  return m ? { family: m[1]!, revision: Number(m[2]) } : undefined;
-}
-
-/**
- * A revert: the deployment replaces a revision with an OLDER revision of the same task-definition family. That is
- * what our own rollback (`UpdateService` to the previous revision's task definition) and any manual revert look like.
- * It needs no new pre-deploy snapshot: the database state worth keeping is the one the pre-deploy snapshot of the
- * release being reverted captured (taken while the revision we return to was running), and waiting for a fresh one
- * (up to the hook timeout) only delays traffic going back to the good revision.
- */
-export function isRevert(target: string | undefined, sources: readonly string[]): boolean {
-  const t = taskDefinitionOf(target);
-  if (!t || sources.length === 0) return false;
-  return sources.every((s) => {
-    const from = taskDefinitionOf(s);
-    return from !== undefined && from.family === t.family && from.revision > t.revision;
-  });
-}
+// isRevert (our own rollback's shape) and isTransient live in lambda/shared/, read by the release command hook too.
+export { isRevert } from '../shared/revert';
+export { isTransient } from '../shared/transient';
 
 /** The functions' one logger port (lambda/shared/log.ts); the hook logs no errors of its own (ECS reports them). */
 export type HookLog = Pick<StructuredLog, 'info' | 'warn'>;
@@ -121,31 +105,6 @@ function errorName(error: unknown): string {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-/**
- * Node's socket error codes the SDK passes through unchanged (`error.code`; `error.name` stays `Error`). The SDK's
- * own retry strategy treats the same codes as transient (@smithy/core retry service-error-classification,
- * NODEJS_NETWORK_ERROR_CODES / NODEJS_TIMEOUT_ERROR_CODES); so do we, once its attempts are used up.
- */
-const SOCKET_ERROR_CODES = [
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-];
-
-/** Worth another try later: throttling, 5xx, network. Client mistakes (access, validation) are not. */
-export function isTransient(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const meta = error as Error & { $fault?: string; $retryable?: unknown; code?: unknown };
-  if (/Throttl|TooManyRequests|RequestLimitExceeded/.test(error.name)) return true;
-  if (meta.$fault === 'server' || meta.$retryable) return true;
-  if (typeof meta.code === 'string' && SOCKET_ERROR_CODES.includes(meta.code)) return true;
-  return ['TimeoutError', 'RequestTimeout', 'NetworkingError', ...SOCKET_ERROR_CODES].includes(error.name);
 }
 
 // -------------------------------------------------------------------------------------------- the hook

@@ -30,6 +30,10 @@ const KEYS = {
     'command',
     "The app's start command, run after DATABASE_URL is assembled; unset → gunicorn serving start_platform:app",
   ],
+  releaseCommand: [
+    'command',
+    'Run once per release at PRE_SCALE_UP (after the pre-deploy snapshot) as a task of the new revision, such as ["flask","db","upgrade"]; a non-zero exit rolls the release back; unset → none',
+  ],
   appEnvironment: ['string', "SoftFactory's ENVIRONMENT: production or development (prod must be production)"],
   appTesting: ['bool', "SoftFactory's TESTING: test mode accepts Bearer demo_token (prod refuses it)"],
   appSecretArn: ['string', 'An existing Secrets Manager secret (JSON) holding every app secret; unset → created'],

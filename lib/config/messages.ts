@@ -28,6 +28,7 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   alarmEmails: 'comma-separated e-mail addresses',
   availabilityZones: 'comma-separated availability zone names such as eu-west-1a,eu-west-1b',
   containerCommand: 'a command such as "python start_platform.py" or a JSON array of strings',
+  releaseCommand: 'a command such as "flask db upgrade" or a JSON array of strings',
   latencyStatistic: 'p95 or p99',
   appEnvironment: 'production or development',
   appSecretArn: 'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
@@ -43,6 +44,7 @@ const EXPECTED_IN_FILE: Readonly<Record<string, string>> = {
   alarmEmails: 'a JSON array of e-mail addresses',
   availabilityZones: 'a JSON array of availability zone names such as ["eu-west-1a","eu-west-1b"]',
   containerCommand: 'a JSON array of strings such as ["python","start_platform.py"]',
+  releaseCommand: 'a JSON array of strings such as ["flask","db","upgrade"]',
   appSecretKeys: 'a JSON array of environment variable names such as ["STRIPE_SECRET_KEY"]',
 };
 

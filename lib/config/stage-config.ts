@@ -170,6 +170,12 @@ export const stageConfigSchema = z
      */
     containerCommand: z.array(z.string().min(1)).min(1).optional(),
     /**
+     * The release command (schema migrations, e.g. `["flask", "db", "upgrade"]`): run once per release as a task of
+     * the new revision at PRE_SCALE_UP, after the pre-deploy snapshot, through the same entry point (DATABASE_URL);
+     * anything but exit code 0 rolls the release back before a new task takes traffic. Absent → no release command.
+     */
+    releaseCommand: z.array(z.string().trim().min(1)).min(1).optional(),
+    /**
      * SoftFactory's `ENVIRONMENT` and `TESTING`: its start_platform.py defaults them to development and true when
      * unset (test mode: `Bearer demo_token` is accepted, OAuth answers mock URLs), so the task always sets both.
      */

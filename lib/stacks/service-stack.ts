@@ -24,6 +24,7 @@ import { alarmName, DEPLOYMENT_ALARM_SIGNALS } from '../constructs/monitoring/al
 import { serviceMetrics } from '../constructs/monitoring/service-metrics';
 import type { Network } from '../constructs/network';
 import { PreDeploySnapshot } from '../constructs/predeploy-snapshot';
+import { ReleaseCommandHook } from '../constructs/release-command-hook';
 import { Rollback } from '../constructs/rollback';
 import { ServiceAlarms } from '../constructs/service-alarms';
 import { SmokeHook } from '../constructs/smoke-hook';
@@ -54,6 +55,8 @@ export class ServiceStack extends Stack {
   public readonly smokeHook: SmokeHook;
   public readonly preDeploySnapshot: PreDeploySnapshot;
   public readonly rollback: Rollback;
+  /** Present when the stage has a `releaseCommand`. */
+  public readonly releaseCommand?: ReleaseCommandHook;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -170,6 +173,22 @@ export class ServiceStack extends Stack {
       timeoutMinutes: config.snapshotTimeoutMinutes,
       logRetentionDays: config.logRetentionDays,
     });
+    if (config.releaseCommand) {
+      // PRE_SCALE_UP like the snapshot hook; ECS documents no order between hooks of one stage, so the release
+      // command waits for this deployment's snapshot itself (lambda/release-command/core.ts).
+      this.releaseCommand = new ReleaseCommandHook(this, 'ReleaseCommand', {
+        stage: config.stage,
+        command: config.releaseCommand,
+        web: this.web,
+        vpc: network.vpc,
+        database: database.instance,
+        snapshotPrefix: this.preDeploySnapshot.snapshotPrefix,
+        snapshotWaitMinutes: config.snapshotTimeoutMinutes,
+        topic: this.alarmTopic.topic,
+        topicKey: this.alarmTopic.key,
+        logRetentionDays: config.logRetentionDays,
+      });
+    }
     this.rollback = new Rollback(this, 'Rollback', {
       stage: config.stage,
       web: this.web,
@@ -187,6 +206,7 @@ export class ServiceStack extends Stack {
       ['smoke', this.smokeHook.function.function],
       ['predeploy-snapshot', this.preDeploySnapshot.function.function],
       ['rollback', this.rollback.function.function],
+      ...(this.releaseCommand ? [['release-command', this.releaseCommand.function.function] as const] : []),
     ] as const) {
       this.alarms.alarmFunction(name, fn);
     }

@@ -65,7 +65,8 @@ const bundles = new BundleSet();
 let outdir = '';
 
 before(() => {
-  const synth = synthApp({ stage: 'prod' }, { bundle: true });
+  // With a release command, so its hook is among the bundles (it is off by default).
+  const synth = synthApp({ stage: 'prod', releaseCommand: '["flask","db","upgrade"]' }, { bundle: true });
   outdir = synth.app.synth().directory;
   bundles.add(outdir, synth.stacks.service, (name) => name.startsWith('softfactory-prod-'));
 });
@@ -88,8 +89,8 @@ function assertHookAnswer(outcome: Outcome, what: string): void {
 }
 
 describe('deploy-path Lambda bundles, loaded from cdk.out with only their own files', () => {
-  it('finds the smoke hook, the pre-deploy snapshot hook and the rollback function', () => {
-    for (const name of ['smoke', 'predeploy-snapshot', 'rollback']) {
+  it('finds the smoke hook, the pre-deploy snapshot hook, the release command hook and the rollback function', () => {
+    for (const name of ['smoke', 'predeploy-snapshot', 'release-command', 'rollback']) {
       assert.ok(
         [...bundles.bundles.keys()].some((k) => k.includes(name)),
         `${name} among ${[...bundles.bundles.keys()].join(', ')}`,
@@ -107,6 +108,21 @@ describe('deploy-path Lambda bundles, loaded from cdk.out with only their own fi
   it('the pre-deploy snapshot hook loads and answers ECS at PRE_SCALE_UP', () => {
     const name = [...bundles.bundles.keys()].find((k) => k.includes('predeploy-snapshot'))!;
     assertHookAnswer(bundles.invoke(name, hookEvent('PRE_SCALE_UP')), 'snapshot PRE_SCALE_UP');
+  });
+
+  it('the release command hook loads and answers ECS at PRE_SCALE_UP', () => {
+    const name = [...bundles.bundles.keys()].find((k) => k.includes('release-command'))!;
+    // DB_INSTANCE_ID is a cross-stack reference in the template (a token the harness turns into an ARN); at deploy time
+    // it resolves to the instance identifier, which is what the function validates.
+    const outcome = bundles.invoke(name, hookEvent('PRE_SCALE_UP'), { DB_INSTANCE_ID: 'softfactory-prod' });
+    assertHookAnswer(outcome, 'release command PRE_SCALE_UP');
+    // ECS unreachable: it cannot tell what the deployment changes yet, so it asks to be called again (never throws).
+    assert.equal(outcome.phase, 'answer', JSON.stringify(outcome));
+    assert.equal(
+      (outcome as { value: { hookStatus: string } }).value.hookStatus,
+      'IN_PROGRESS',
+      JSON.stringify(outcome),
+    );
   });
 
   it('the rollback function loads and handles an SNS alarm notification and a pipeline request without an init error', () => {
