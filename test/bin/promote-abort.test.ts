@@ -97,7 +97,7 @@ function installEcs(
   mock.on(ContinueServiceDeploymentCommand).callsFake(async (input: ContinueServiceDeploymentCommandInput) => {
     const d = world.find((w) => w.serviceDeploymentArn === input.serviceDeploymentArn);
     const hook = d?.lifecycleHookDetails?.find((h) => h.hookId === input.hookId);
-    if (!d || d.status !== 'IN_PROGRESS' || hook?.targetType !== 'PAUSE' || hook.status !== 'AWAITING_ACTION') {
+    if (d?.status !== 'IN_PROGRESS' || hook?.targetType !== 'PAUSE' || hook.status !== 'AWAITING_ACTION') {
       throw new ClientException({ message: 'The hook is not awaiting action.', $metadata: { httpStatusCode: 400 } });
     }
     continued.push(input);
