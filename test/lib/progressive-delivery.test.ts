@@ -216,6 +216,11 @@ describe('progressive delivery: manual promotion', () => {
     assert.match(text, /within 90 minutes, ECS rolls the release back/);
   });
 
+  it('passes cdk-nag with a canary strategy and the approval pause (nothing new to acknowledge)', () => {
+    const { app } = buildApp({ stage: 'prod', deploymentStrategy: 'canary', approvalBeforeProduction: 'true' });
+    assert.doesNotThrow(() => app.synth());
+  });
+
   it('refuses a PAUSE hook at a stage ECS reserves for Lambda hooks (TEST_TRAFFIC_SHIFT)', () => {
     const { stacks } = buildApp({ stage: 'dev' });
     assert.throws(
