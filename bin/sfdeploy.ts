@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE } from './cli/support';
+import { register as registerAbort } from './commands/abort';
 import { register as registerChecklist } from './commands/checklist';
 import { register as registerDbTunnel } from './commands/db-tunnel';
 import { register as registerDeploy } from './commands/deploy';
@@ -13,6 +14,7 @@ import { register as registerExec } from './commands/exec';
 import { register as registerLogs } from './commands/logs';
 import { register as registerMigrate } from './commands/migrate';
 import { register as registerPreflight } from './commands/preflight';
+import { register as registerPromote } from './commands/promote';
 import { register as registerReleaseStatus } from './commands/release-status';
 import { register as registerReleases } from './commands/releases';
 import { register as registerRollback } from './commands/rollback';
@@ -56,6 +58,8 @@ export function buildProgram(): Command {
   registerChecklist(program);
   registerPreflight(program);
   registerDeploy(program);
+  registerPromote(program);
+  registerAbort(program);
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput({ outputError: oneLineError(`sfdeploy ${sub.name()} --help`) });
   }

@@ -1,5 +1,6 @@
 /**
- * ECS lifecycle hook (POST_TEST_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT): runs the smoke suite against green
+ * ECS lifecycle hook (POST_TEST_TRAFFIC_SHIFT, PRE_PRODUCTION_TRAFFIC_SHIFT for canary/linear releases,
+ * POST_PRODUCTION_TRAFFIC_SHIFT): runs the smoke suite against green
  * (through the test listener rule) or the public URL and answers SUCCEEDED / IN_PROGRESS / FAILED.
  * Thin adapter: validate event and environment, read the token, call the engine, let `hook.ts` decide, report.
  */

@@ -8,9 +8,14 @@ import type { CheckResult, SuiteResult } from './engine';
 
 export type Phase = 'test' | 'production';
 
-/** The stages this function is registered for, and which URL each one smokes. */
+/**
+ * The stages this function is registered for, and which URL each one smokes. PRE_PRODUCTION_TRAFFIC_SHIFT (canary and
+ * linear releases: before every production traffic step) checks green through the test listener, which carries all
+ * of its test traffic from POST_TEST_TRAFFIC_SHIFT on; the public URL then still serves mostly the old revision.
+ */
 export const SMOKE_HOOK_STAGES = {
   POST_TEST_TRAFFIC_SHIFT: 'test',
+  PRE_PRODUCTION_TRAFFIC_SHIFT: 'test',
   POST_PRODUCTION_TRAFFIC_SHIFT: 'production',
 } as const satisfies Record<string, Phase>;
 

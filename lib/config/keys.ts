@@ -59,6 +59,22 @@ const KEYS = {
   logRetentionDays: ['int', 'CloudWatch Logs retention (days; a CloudWatch retention period of at least 30)'],
   accessLogExpiryDays: ['int', 'Days before ALB access logs expire in S3'],
   bakeTimeMinutes: ['int', 'ECS bake time after the production traffic shift (minutes)'],
+  deploymentStrategy: [
+    'string',
+    'How a release moves production traffic: blue_green (all at once, default), canary or linear',
+  ],
+  canaryPercent: ['number', 'Canary: percent of production traffic on the new revision first (0.1-100, 0.1 steps)'],
+  canaryBakeMinutes: ['int', 'Canary: minutes the canary share bakes before the rest moves (0-1440)'],
+  linearStepPercent: ['number', 'Linear: percent of production traffic moved per step (3-100, 0.1 steps)'],
+  linearStepBakeMinutes: ['int', 'Linear: minutes between traffic steps (0-1440)'],
+  approvalBeforeProduction: [
+    'bool',
+    'Pause each release after the test-traffic smoke until sfdeploy promote (or abort); default false',
+  ],
+  approvalTimeoutMinutes: [
+    'int',
+    'Minutes a paused release waits for sfdeploy promote before ECS rolls it back (1-20160)',
+  ],
   hookTimeoutMinutes: ['int', 'Timeout of the smoke hook at each lifecycle stage (minutes)'],
   smokeMaxAttempts: ['int', 'Smoke-hook invocations per stage before transient failures fail the deployment'],
   smokeTokenSecretArn: ['string', "An existing secret with the smoke user's bearer token; unset → created"],

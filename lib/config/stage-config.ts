@@ -4,6 +4,17 @@
  */
 import { z } from 'zod';
 import { STAGES, type Stage } from '../../shared/stages';
+import {
+  CANARY_PERCENT_RANGE,
+  CLOUDFORMATION_CALCULATED_LIMIT_MINUTES,
+  CLOUDFORMATION_OPERATION_LIMIT_MINUTES,
+  calculatedDeploymentMinutes,
+  DEPLOYMENT_STRATEGIES,
+  isTenthMultiple,
+  LINEAR_STEP_PERCENT_RANGE,
+  PAUSE_TIMEOUT_MINUTES_RANGE,
+  STEP_BAKE_MINUTES_RANGE,
+} from './deployment-strategy';
 
 export { STAGES, type Stage } from '../../shared/stages';
 
@@ -220,6 +231,23 @@ export const stageConfigSchema = z
     accessLogExpiryDays: count(1, 3653),
     /** ECS bake time after the production traffic shift (checklist: no error spike in the first 5 minutes). */
     bakeTimeMinutes: count(0, 1440),
+    /**
+     * How a release moves production traffic: all at once (blue_green), a canary share then the rest, or linear
+     * steps (lib/config/deployment-strategy.ts has the ranges and the AWS pages they come from).
+     */
+    deploymentStrategy: z.enum(DEPLOYMENT_STRATEGIES),
+    /** Canary: percent of production traffic on the new revision during the canary phase (0.1–100, in 0.1 steps). */
+    canaryPercent: z.number(),
+    /** Canary: minutes the canary share bakes before the rest of the traffic moves. */
+    canaryBakeMinutes: z.number().int(),
+    /** Linear: percent of production traffic moved at each step (3–100, in 0.1 steps). */
+    linearStepPercent: z.number(),
+    /** Linear: minutes between steps (not after the last). */
+    linearStepBakeMinutes: z.number().int(),
+    /** Pause every release after the test-traffic smoke until `sfdeploy promote` (or `abort`); off by default. */
+    approvalBeforeProduction: z.boolean(),
+    /** Minutes a paused release waits for `sfdeploy promote` before ECS rolls it back. */
+    approvalTimeoutMinutes: z.number().int(),
     /** SQLite → PostgreSQL migration run by the Data stack; absent → no migration runner. */
     migration: z
       .object({
@@ -374,12 +402,82 @@ export const stageConfigSchema = z
         message: `must not name ${clash}: the stack generates ${GENERATED_APP_SECRETS.join(', ')} and sets the DB_* variables itself`,
       });
     }
+    refineStrategy(c, ctx);
     if (c.stage === 'prod' && !c.deletionProtection) {
       ctx.addIssue({ code: 'custom', path: ['deletionProtection'], message: 'must be true in prod' });
     }
   });
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
+
+type StrategyFields = Pick<
+  StageConfig,
+  | 'deploymentStrategy'
+  | 'canaryPercent'
+  | 'canaryBakeMinutes'
+  | 'linearStepPercent'
+  | 'linearStepBakeMinutes'
+  | 'bakeTimeMinutes'
+  | 'approvalBeforeProduction'
+  | 'approvalTimeoutMinutes'
+>;
+
+/**
+ * The strategy rules zod's ranges cannot say: percentages in 0.1 steps (the ECS API reference's "multiples of 0.1"),
+ * CloudFormation's calculated-deployment-time limit (33 h, below its 36-hour operation timeout), and, with an approval
+ * pause, the pause's timeout on top: CloudFormation waits for the deployment, so a release paused past 36 hours fails
+ * the stack update. Only the chosen strategy's keys are checked.
+ */
+function refineStrategy(c: StrategyFields, ctx: z.RefinementCtx): void {
+  // Ranges said whole ("from 3 to 100"), not zod's one-sided "at least 3": the AWS field each key becomes is named.
+  const checks: [keyof StrategyFields, { min: number; max: number }, boolean, string][] = [
+    ['canaryPercent', CANARY_PERCENT_RANGE, true, 'ECS CanaryConfiguration.canaryPercent'],
+    ['canaryBakeMinutes', STEP_BAKE_MINUTES_RANGE, false, 'ECS CanaryConfiguration.canaryBakeTimeInMinutes'],
+    ['linearStepPercent', LINEAR_STEP_PERCENT_RANGE, true, 'ECS LinearConfiguration.stepPercent'],
+    ['linearStepBakeMinutes', STEP_BAKE_MINUTES_RANGE, false, 'ECS LinearConfiguration.stepBakeTimeInMinutes'],
+    ['approvalTimeoutMinutes', PAUSE_TIMEOUT_MINUTES_RANGE, false, 'ECS lifecycle hook timeoutInMinutes'],
+  ];
+  let inRange = true;
+  for (const [key, range, tenths, field] of checks) {
+    const value = c[key] as number;
+    if (value < range.min || value > range.max || (tenths && !isTenthMultiple(value))) {
+      inRange = false;
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: tenths
+          ? `expected a multiple of 0.1 from ${range.min} to ${range.max} percent (${field})`
+          : `expected a whole number from ${range.min} to ${range.max} minutes (${field})`,
+      });
+    }
+  }
+  if (!inRange) return;
+  const strategy = c.deploymentStrategy;
+  const calculated = calculatedDeploymentMinutes(c);
+  if (calculated > CLOUDFORMATION_CALCULATED_LIMIT_MINUTES) {
+    const key =
+      strategy === 'canary' ? 'canaryBakeMinutes' : strategy === 'linear' ? 'linearStepBakeMinutes' : 'bakeTimeMinutes';
+    const formula =
+      strategy === 'canary'
+        ? 'bakeTimeMinutes + canaryBakeMinutes'
+        : strategy === 'linear'
+          ? 'bakeTimeMinutes + linearStepBakeMinutes × steps'
+          : 'bakeTimeMinutes';
+    ctx.addIssue({
+      code: 'custom',
+      path: [key],
+      message: `makes ${formula} = ${calculated} minutes; CloudFormation refuses a ${strategy} deployment whose calculated time exceeds ${CLOUDFORMATION_CALCULATED_LIMIT_MINUTES} minutes (33 h, under its 36-hour operation limit): shorten the bake times`,
+    });
+    return;
+  }
+  if (c.approvalBeforeProduction && calculated + c.approvalTimeoutMinutes > CLOUDFORMATION_OPERATION_LIMIT_MINUTES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['approvalTimeoutMinutes'],
+      message: `plus the ${calculated} minutes of bake time exceeds CloudFormation's 36-hour operation limit (${CLOUDFORMATION_OPERATION_LIMIT_MINUTES} minutes): a release still paused then fails the stack update; use at most ${CLOUDFORMATION_OPERATION_LIMIT_MINUTES - calculated}`,
+    });
+  }
+}
 
 /** The database's connection limit: the configured `dbMaxConnections`, else RDS's default for the instance class. */
 export function dbMaxConnections(config: Pick<StageConfig, 'dbMaxConnections' | 'dbInstanceClass'>): number {
@@ -420,6 +518,14 @@ const common: Defaults = {
   logRetentionDays: 30,
   accessLogExpiryDays: 90,
   bakeTimeMinutes: 5,
+  deploymentStrategy: 'blue_green',
+  // ECS's own defaults (API reference): canary 5 % for 10 minutes, linear 10 % steps 6 minutes apart.
+  canaryPercent: 5,
+  canaryBakeMinutes: 10,
+  linearStepPercent: 10,
+  linearStepBakeMinutes: 6,
+  approvalBeforeProduction: false,
+  approvalTimeoutMinutes: 240,
   hookTimeoutMinutes: 30,
   smokeMaxAttempts: 3,
   snapshotTimeoutMinutes: 60,

@@ -14,9 +14,10 @@ import { Construct } from 'constructs';
 import { SMOKE_TOKEN_PLACEHOLDER, type SmokeEnvironment } from '../../lambda/smoke/env';
 import type { AppMode } from '../../lambda/smoke/spec';
 import { functionName, smokeTokenSecretName } from '../../shared/names';
+import type { DeploymentStrategyName } from '../config/deployment-strategy';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
-import type { WebService } from './web-service';
+import { type HookStage, PRE_PRODUCTION_TRAFFIC_SHIFT, type WebService } from './web-service';
 
 export interface SmokeHookProps {
   /** The stage, in the function and secret names. */
@@ -63,7 +64,8 @@ const SUITE_TIMEOUT_SECONDS = 60;
 
 /**
  * The checklist's post-deploy verification as a deployment gate: the smoke suite runs against green through the
- * test listener at POST_TEST_TRAFFIC_SHIFT and against the public URL at POST_PRODUCTION_TRAFFIC_SHIFT. A failure
+ * test listener at POST_TEST_TRAFFIC_SHIFT (and, for canary and linear releases, before every production traffic step
+ * at PRE_PRODUCTION_TRAFFIC_SHIFT) and against the public URL at POST_PRODUCTION_TRAFFIC_SHIFT. A failure
  * answers FAILED and ECS rolls back. The function runs in the private subnets so its requests leave through the NAT
  * gateways, whose addresses are the only ones the test listener admits. Its bearer token lives in a per-stage
  * secret read at run time (an operator puts the smoke user's token there).
@@ -156,14 +158,22 @@ export class SmokeHook extends Construct {
     // Publishing to a topic encrypted with a customer-managed key needs these two on the key.
     props.topicKey.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
 
-    props.web.addLifecycleHook(
-      'SmokeHook',
-      fn,
-      [
-        ecs.DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT,
-        ecs.DeploymentLifecycleStage.POST_PRODUCTION_TRAFFIC_SHIFT,
-      ],
-      props.timeoutMinutes,
-    );
+    props.web.addLifecycleHook('SmokeHook', fn, smokeStages(props.web.strategy), props.timeoutMinutes);
   }
+}
+
+/**
+ * Where the smoke gate runs: green through the test listener once its test traffic has shifted, and the public URL
+ * once all production traffic has. A canary or linear release also runs it at PRE_PRODUCTION_TRAFFIC_SHIFT, which ECS
+ * invokes before every production traffic step (DeploymentLifecycleHook,
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHook.html), so green is checked
+ * through the test listener again before each step; a failure there rolls back with production traffic never beyond
+ * the step already taken. For blue/green that stage would only repeat POST_TEST_TRAFFIC_SHIFT's check.
+ */
+export function smokeStages(strategy: DeploymentStrategyName): HookStage[] {
+  return [
+    ecs.DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT,
+    ...(strategy === 'blue_green' ? [] : [PRE_PRODUCTION_TRAFFIC_SHIFT as HookStage]),
+    ecs.DeploymentLifecycleStage.POST_PRODUCTION_TRAFFIC_SHIFT,
+  ];
 }

@@ -1,5 +1,6 @@
 import {
   Annotations,
+  Aws,
   type aws_applicationautoscaling as appscaling,
   Duration,
   aws_ec2 as ec2,
@@ -13,6 +14,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import type { DeploymentStrategyName, StrategySettings } from '../config/deployment-strategy';
 import type { ImageSource } from '../config/stage-config';
 import type { Database } from './database';
 import { APP_PORT, type LoadBalancer } from './load-balancer';
@@ -65,6 +67,33 @@ export interface WebServiceProps {
   readonly deploymentAlarmNames?: readonly string[];
   /** Used in physical names (cluster, log group). */
   readonly namePrefix: string;
+  /**
+   * How a release moves production traffic: blue/green (all at once), canary or linear, with the canary share or the
+   * linear step and their bakes (validated by the stage config: lib/config/deployment-strategy.ts).
+   * @default - blue/green
+   */
+  readonly release?: ReleaseStrategy;
+}
+
+/** The strategy settings the service renders (the deployment bake is `bakeTimeMinutes`). */
+export type ReleaseStrategy = Omit<StrategySettings, 'bakeTimeMinutes'>;
+
+/**
+ * The lifecycle stage ECS runs before every production traffic step of a canary or linear deployment (once, before the
+ * shift, for blue/green): "Occurs before production traffic shift. For linear and canary deployments, this stage is
+ * invoked before every traffic shift step" (DeploymentLifecycleHook.lifecycleStages,
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHook.html). aws-cdk-lib 2.276's
+ * DeploymentLifecycleStage has no member for it, so hooks at this stage are written through the L1 (below).
+ */
+export const PRE_PRODUCTION_TRAFFIC_SHIFT = 'PRE_PRODUCTION_TRAFFIC_SHIFT';
+export type HookStage = ecs.DeploymentLifecycleStage | typeof PRE_PRODUCTION_TRAFFIC_SHIFT;
+
+/** One entry of the service's LifecycleHooks, in the order the L2 renders them. */
+interface RegisteredHook {
+  readonly id: string;
+  readonly kind: 'lambda' | 'pause';
+  readonly stages: readonly string[];
+  readonly timeoutMinutes: number;
 }
 
 export { appLogGroupName, CONTAINER_NAME, execLogGroupName } from './web-container';
@@ -147,9 +176,13 @@ export class WebService extends Construct {
   /** Where ECS Exec writes each command session's commands and output (`sfdeploy exec`). */
   public readonly execLogGroup: logs.LogGroup;
   public readonly securityGroup: ec2.SecurityGroup;
+  /** The release strategy this service deploys with. */
+  public readonly strategy: DeploymentStrategyName;
 
   constructor(scope: Construct, id: string, props: WebServiceProps) {
     super(scope, id);
+    const release = props.release ?? DEFAULT_RELEASE;
+    this.strategy = release.deploymentStrategy;
     // ECS Exec sessions are audited: who ran a session is in CloudTrail (ExecuteCommand), what they ran and saw is
     // written here by the SSM agent in the container (logging OVERRIDE), kept as long as the app's logs
     // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html#ecs-exec-logging). Like every log
@@ -252,7 +285,7 @@ export class WebService extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [this.securityGroup],
       assignPublicIp: false,
-      deploymentStrategy: ecs.DeploymentStrategy.BLUE_GREEN,
+      ...trafficShift(release),
       bakeTime: Duration.minutes(props.bakeTimeMinutes),
       minHealthyPercent: 100,
       healthCheckGracePeriod: Duration.seconds(60),
@@ -294,6 +327,22 @@ export class WebService extends Construct {
     });
     this.scaleOnRequestsOfBothGroups(scaling, props);
     this.acknowledgeFindings();
+    this.overrideStepPercent(release);
+  }
+
+  /**
+   * aws-cdk-lib checks "a multiple of 0.1" as `Number.isInteger(stepPercent * 10)`, which binary floating point fails
+   * for valid values such as 0.3 (0.3 × 10 = 3.0000000000000004); `trafficShift` leaves those out of the L2 and they
+   * are written here, as the ECS API documents them ("multiples of 0.1", CanaryConfiguration / LinearConfiguration).
+   */
+  private overrideStepPercent(release: ReleaseStrategy): void {
+    const cfn = this.service.node.defaultChild as ecs.CfnService;
+    if (release.deploymentStrategy === 'canary' && !l2AcceptsTenths(release.canaryPercent)) {
+      cfn.addPropertyOverride('DeploymentConfiguration.CanaryConfiguration.CanaryPercent', release.canaryPercent);
+    }
+    if (release.deploymentStrategy === 'linear' && !l2AcceptsTenths(release.linearStepPercent)) {
+      cfn.addPropertyOverride('DeploymentConfiguration.LinearConfiguration.StepPercent', release.linearStepPercent);
+    }
   }
 
   /** The findings the service's roles and task definition raise, each with why it holds here. */
@@ -379,11 +428,12 @@ export class WebService extends Construct {
   /**
    * Registers a Lambda function as a deployment lifecycle hook with a timeout (the ECS default is 24 hours;
    * on timeout ECS rolls back). aws-cdk-lib's L2 target has no timeout setting, hence the property override.
+   * `PRE_PRODUCTION_TRAFFIC_SHIFT` may be among the stages: it is written through the L1 (see the constant).
    */
   public addLifecycleHook(
     id: string,
     handler: lambda.IFunction,
-    stages: readonly ecs.DeploymentLifecycleStage[],
+    stages: readonly HookStage[],
     timeoutMinutes: number,
   ): void {
     // Our own role rather than the target's default, which also allows every version (`<arn>:*`).
@@ -395,20 +445,68 @@ export class WebService extends Construct {
     // The grant is the role's DefaultPolicy, a resource of its own: without this dependency CloudFormation may create
     // the service (whose first deployment already runs the hooks) before the policy exists.
     this.service.node.addDependency(role);
+    const l2Stages = stages.filter((s): s is ecs.DeploymentLifecycleStage => s !== PRE_PRODUCTION_TRAFFIC_SHIFT);
     this.service.addLifecycleHook(
-      new ecs.DeploymentLifecycleLambdaTarget(handler, id, { lifecycleStages: [...stages], role }),
+      new ecs.DeploymentLifecycleLambdaTarget(handler, id, { lifecycleStages: l2Stages, role }),
     );
-    this.hookTimeouts.push(timeoutMinutes);
+    this.registerHook({ id, kind: 'lambda', stages, timeoutMinutes });
+  }
+
+  /**
+   * A PAUSE lifecycle hook: ECS stops the deployment at `stages` until someone calls ContinueServiceDeployment with
+   * CONTINUE or ROLLBACK (`sfdeploy promote` / `sfdeploy abort`), and rolls back when `timeoutMinutes` pass first
+   * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pause-lifecycle-hooks.html: targetType PAUSE, stages
+   * RECONCILE_SERVICE, PRE_SCALE_UP, POST_SCALE_UP, POST_TEST_TRAFFIC_SHIFT, PRE_PRODUCTION_TRAFFIC_SHIFT,
+   * POST_PRODUCTION_TRAFFIC_SHIFT — not the two traffic-shift stages; timeout 1–20160 minutes, action ROLLBACK).
+   * aws-cdk-lib 2.276 has no PAUSE target: the hook is registered through the L2 so it keeps its place in the list,
+   * and the L1 override (`registerHook`) turns it into TargetType PAUSE without a target ARN or role, which the API
+   * says are for AWS_LAMBDA hooks only (DeploymentLifecycleHook,
+   * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHook.html).
+   */
+  public addPauseHook(id: string, stages: readonly HookStage[], timeoutMinutes: number): void {
+    const refused = stages.filter((s) => !PAUSE_STAGES.has(s));
+    if (refused.length > 0) {
+      throw new Error(`${id}: ECS does not allow a PAUSE hook at ${refused.join(', ')}`);
+    }
+    const l2Stages = stages.filter((s): s is ecs.DeploymentLifecycleStage => s !== PRE_PRODUCTION_TRAFFIC_SHIFT);
+    this.service.addLifecycleHook({
+      // The L2 renders `targetArn` and `role.roleArn` for every target; both are deleted by the override.
+      bind: () => ({
+        targetArn: Aws.NO_VALUE,
+        role: { roleArn: Aws.NO_VALUE } as iam.IRole,
+        lifecycleStages: l2Stages,
+      }),
+    });
+    this.registerHook({ id, kind: 'pause', stages, timeoutMinutes });
+  }
+
+  /** The lifecycle hooks registered so far, in template order (what each is, at which stages). */
+  public get lifecycleHooks(): readonly { id: string; kind: 'lambda' | 'pause'; stages: readonly string[] }[] {
+    return this.hooks.map(({ id, kind, stages }) => ({ id, kind, stages }));
+  }
+
+  /**
+   * Rewrites every hook's L1 overrides, by its index in the rendered LifecycleHooks (the L2 renders them in
+   * registration order): the timeout and its action, the stage list when it names a stage the L2 enum lacks, and a
+   * PAUSE hook's type.
+   */
+  private registerHook(hook: RegisteredHook): void {
+    this.hooks.push(hook);
     const cfn = this.service.node.defaultChild as ecs.CfnService;
-    this.hookTimeouts.forEach((minutes, index) => {
-      cfn.addPropertyOverride(`DeploymentConfiguration.LifecycleHooks.${index}.TimeoutConfiguration`, {
-        TimeoutInMinutes: minutes,
-        Action: 'ROLLBACK',
-      });
+    this.hooks.forEach((h, index) => {
+      const at = `DeploymentConfiguration.LifecycleHooks.${index}`;
+      cfn.addPropertyOverride(`${at}.TimeoutConfiguration`, { TimeoutInMinutes: h.timeoutMinutes, Action: 'ROLLBACK' });
+      if (h.stages.includes(PRE_PRODUCTION_TRAFFIC_SHIFT))
+        cfn.addPropertyOverride(`${at}.LifecycleStages`, [...h.stages]);
+      if (h.kind === 'pause') {
+        cfn.addPropertyOverride(`${at}.TargetType`, 'PAUSE');
+        cfn.addPropertyDeletionOverride(`${at}.HookTargetArn`);
+        cfn.addPropertyDeletionOverride(`${at}.RoleArn`);
+      }
     });
   }
 
-  private readonly hookTimeouts: number[] = [];
+  private readonly hooks: RegisteredHook[] = [];
 
   /**
    * ECS Exec's task-role grants, as aws-cdk-lib writes them: ssmmessages:Create/Open Control/Data Channel and
@@ -432,6 +530,57 @@ export class WebService extends Construct {
       ),
       reason: 'ECS Exec writes session logs as streams of the exec log group; the wildcard is that group’s streams.',
     });
+  }
+}
+
+const DEFAULT_RELEASE: ReleaseStrategy = {
+  deploymentStrategy: 'blue_green',
+  canaryPercent: 5,
+  canaryBakeMinutes: 10,
+  linearStepPercent: 10,
+  linearStepBakeMinutes: 6,
+};
+
+/** The stages the pause-hooks guide lists for targetType PAUSE. */
+const PAUSE_STAGES: ReadonlySet<string> = new Set([
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'POST_SCALE_UP',
+  'POST_TEST_TRAFFIC_SHIFT',
+  PRE_PRODUCTION_TRAFFIC_SHIFT,
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+]);
+
+/** Whether aws-cdk-lib's own check (`Number.isInteger(p * 10)`) passes for a valid tenth. */
+function l2AcceptsTenths(percent: number): boolean {
+  return Number.isInteger(percent * 10);
+}
+
+/**
+ * The L2 deployment strategy and its traffic-shift configuration (DeploymentConfiguration.Strategy,
+ * CanaryConfiguration, LinearConfiguration: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html).
+ * All three shift traffic between the same two target groups behind the production and test listener rules.
+ */
+function trafficShift(release: ReleaseStrategy): Partial<ecs.FargateServiceProps> {
+  switch (release.deploymentStrategy) {
+    case 'blue_green':
+      return { deploymentStrategy: ecs.DeploymentStrategy.BLUE_GREEN };
+    case 'canary':
+      return {
+        deploymentStrategy: ecs.DeploymentStrategy.CANARY,
+        canaryConfiguration: {
+          ...(l2AcceptsTenths(release.canaryPercent) ? { stepPercent: release.canaryPercent } : {}),
+          stepBakeTime: Duration.minutes(release.canaryBakeMinutes),
+        },
+      };
+    case 'linear':
+      return {
+        deploymentStrategy: ecs.DeploymentStrategy.LINEAR,
+        linearConfiguration: {
+          ...(l2AcceptsTenths(release.linearStepPercent) ? { stepPercent: release.linearStepPercent } : {}),
+          stepBakeTime: Duration.minutes(release.linearStepBakeMinutes),
+        },
+      };
   }
 }
 

@@ -13,6 +13,7 @@ import { resourcePrefix } from '../../shared/names';
 import type { CertificateSource, StageConfig } from '../config/stage-config';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import type { AppSecrets } from '../constructs/app-secrets';
+import { ApprovalGate } from '../constructs/approval-gate';
 import { Dashboard } from '../constructs/dashboard';
 import type { Database } from '../constructs/database';
 import { DeploymentEvents } from '../constructs/deployment-events';
@@ -95,6 +96,13 @@ export class ServiceStack extends Stack {
       database,
       logRetentionDays: config.logRetentionDays,
       bakeTimeMinutes: config.bakeTimeMinutes,
+      release: {
+        deploymentStrategy: config.deploymentStrategy,
+        canaryPercent: config.canaryPercent,
+        canaryBakeMinutes: config.canaryBakeMinutes,
+        linearStepPercent: config.linearStepPercent,
+        linearStepBakeMinutes: config.linearStepBakeMinutes,
+      },
       // Fixed names: the alarms below read the load balancer, not the service, so naming them here makes no cycle.
       deploymentAlarmNames: DEPLOYMENT_ALARM_SIGNALS.map((signal) => alarmName(config.stage, signal)),
       namePrefix,
@@ -165,6 +173,16 @@ export class ServiceStack extends Stack {
       maxAttempts: config.smokeMaxAttempts,
       logRetentionDays: config.logRetentionDays,
     });
+    if (config.approvalBeforeProduction) {
+      new ApprovalGate(this, 'ApprovalGate', {
+        stage: config.stage,
+        web: this.web,
+        topic: this.alarmTopic.topic,
+        testUrl: `https://${host}:${TEST_LISTENER_PORT}`,
+        timeoutMinutes: config.approvalTimeoutMinutes,
+        namePrefix,
+      });
+    }
     this.preDeploySnapshot = new PreDeploySnapshot(this, 'PreDeploySnapshot', {
       stage: config.stage,
       database: database.instance,
