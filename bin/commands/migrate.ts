@@ -190,7 +190,7 @@ export async function migrateCommand(file: string, given: MigrateCliOptions): Pr
   } catch (error) {
     // The rehearsal database going away under an interrupted run is no error to report: the exit is on its way.
     if (interrupted) await new Promise(() => {});
-    if (error instanceof TargetStateError) throw new UsageError(error.message);
+    if (error instanceof TargetStateError || error instanceof SourceFileError) throw new UsageError(error.message);
     if (isConnectionError(error)) {
       throw new UsageError(
         `cannot connect to ${url ? describeTarget(url) : 'PostgreSQL'}: ${(error as Error).message}`,
