@@ -104,6 +104,16 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
       rejectedFd: null,
       summary: new Map(),
     };
+    const present = new Set(schema.tables.map((t) => t.name));
+    for (const table of options.expectTables ?? []) {
+      if (present.has(table)) continue;
+      report.schemaIssues.push({
+        table,
+        column: null,
+        severity: 'error',
+        message: `the app needs table ${table}; the SQLite file has no such table (wrong or incomplete database file?)`,
+      });
+    }
     await plan(run, counts);
     run.reader = reader;
     const schemaErrors = report.schemaIssues.some((i) => i.severity === 'error');

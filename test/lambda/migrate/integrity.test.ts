@@ -137,3 +137,49 @@ describe('SQLite integrity of the migration source (pre-3-no-corruption)', () =>
     assert.equal(run.stdout, '');
   });
 });
+
+describe('the tables the app needs (pre-3-schema-complete)', () => {
+  it('reports each expected table the file lacks as a schema error, and writes nothing', async () => {
+    const report = await runMigration({
+      ...options(good, 'check'),
+      expectTables: ['users', 'sns_account', 'projects', 'review_listing'],
+    });
+    assert.equal(report.ok, false);
+    assert.deepEqual(
+      report.schemaIssues.filter((i) => i.severity === 'error').map((i) => [i.table, i.message]),
+      ['sns_account', 'review_listing'].map((t) => [
+        t,
+        `the app needs table ${t}; the SQLite file has no such table (wrong or incomplete database file?)`,
+      ]),
+    );
+    const complete = await runMigration({ ...options(good, 'check'), expectTables: ['users', 'projects', 'comments'] });
+    assert.deepEqual(
+      complete.schemaIssues.filter((i) => i.severity === 'error'),
+      [],
+    );
+    assert.equal(complete.ok, true);
+  });
+
+  it('sfdeploy migrate --check --expect-tables exits 1 naming a missing table, 0 when all are there, 2 for a bad list', () => {
+    const sfdeploy = (...args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'bin/sfdeploy.js'), 'migrate', good, '--check', ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+    const missing = sfdeploy('--expect-tables', 'users,sns_post', '--json');
+    assert.equal(missing.status, 1, missing.stderr);
+    const report = JSON.parse(missing.stdout) as { ok: boolean; schemaIssues: { table: string; severity: string }[] };
+    assert.equal(report.ok, false);
+    assert.deepEqual(
+      report.schemaIssues.filter((i) => i.severity === 'error').map((i) => i.table),
+      ['sns_post'],
+    );
+    const present = sfdeploy('--expect-tables', 'users,projects');
+    assert.equal(present.status, 0, present.stdout + present.stderr);
+    const bad = sfdeploy('--expect-tables', 'users;drop');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^sfdeploy: --expect-tables takes comma-separated table names/);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
+  });
+});
