@@ -156,4 +156,131 @@ describe('GitHub Actions workflows', () => {
       assert.match(text, /npx cdk deploy .*\$CONTEXT\n/);
     });
   });
+
+  describe('gates the deploy on the image scan: no CRITICAL or HIGH finding, and a scan that finished', () => {
+    const text = readFileSync(join(ROOT, '.github', 'workflows', 'deploy.yml'), 'utf8');
+    const steps = text.split(/\n {6}- /).slice(1);
+    const index = (name: RegExp) => steps.findIndex((s) => name.test(s));
+    const gate = steps[index(/name: Image scan gate/)] ?? '';
+    const script = (/run: \|\n((?: {10}.*\n?)+)/.exec(gate)?.[1] ?? '').replace(/^ {10}/gm, '');
+
+    // Shapes of DescribeImageScanFindings (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImageScanFindings.html):
+    // imageScanStatus.status is one of ImageScanStatus' values; findingSeverityCounts is optional (absent when
+    // nothing was found) and summarises all findings, while `findings` pages (nextToken).
+    const scan = (status: string, counts?: Record<string, number>) =>
+      JSON.stringify({
+        registryId: '123456789012',
+        repositoryName: 'softfactory',
+        imageId: { imageDigest: `sha256:${'a'.repeat(64)}`, imageTag: 'v2.1' },
+        imageScanStatus: { status, description: `The scan is ${status}.` },
+        imageScanFindings: {
+          imageScanCompletedAt: '2026-12-03T10:00:00+00:00',
+          vulnerabilitySourceUpdatedAt: '2026-12-03T09:00:00+00:00',
+          ...(counts ? { findingSeverityCounts: counts } : {}),
+          findings: counts
+            ? [{ name: 'CVE-2026-0001', severity: Object.keys(counts)[0], uri: 'https://cve.example/CVE-2026-0001' }]
+            : [],
+        },
+        ...(counts ? { nextToken: 'page-2' } : {}),
+      });
+    const NOT_FOUND =
+      "An error occurred (ScanNotFoundException) when calling the DescribeImageScanFindings operation: Image scan does not exist for the image with '{imageDigest:'null', imageTag:'v2.1'}' in the repository with name 'softfactory' in the registry with id '123456789012'";
+
+    /** The gate's own script against a fake `aws` answering each call with the next of `answers` (JSON, or an error). */
+    function runGate(answers: (string | { error: string })[], env: Record<string, string> = {}) {
+      const dir = mkdtempSync(join(tmpdir(), 'scan-gate-'));
+      answers.forEach((answer, i) => {
+        if (typeof answer === 'string') writeFileSync(join(dir, `answer-${i + 1}.json`), answer);
+        else writeFileSync(join(dir, `error-${i + 1}.txt`), answer.error);
+      });
+      writeFileSync(
+        join(dir, 'aws'),
+        [
+          '#!/bin/bash',
+          `d=${dir}`,
+          'n=$(( $(cat "$d/calls" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$d/calls"',
+          'echo "$*" >> "$d/args"',
+          'if [ -f "$d/error-$n.txt" ]; then cat "$d/error-$n.txt" >&2; exit 254; fi',
+          'cat "$d/answer-$n.json"',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const run = spawnSync('bash', ['-e', '-c', script], {
+        encoding: 'utf8',
+        env: {
+          PATH: `${dir}:${process.env['PATH'] ?? ''}`,
+          IMAGE_TAG: 'v2.1',
+          ECR_REPOSITORY: 'softfactory',
+          SCAN_POLL_SECONDS: '0',
+          ...env,
+        },
+      });
+      const args = readFileSync(join(dir, 'args'), 'utf8').trim().split('\n');
+      return { status: run.status, out: run.stdout + run.stderr, args };
+    }
+
+    it('runs after the AWS credentials and before cdk deploy, on the tag being deployed', () => {
+      assert.ok(gate, 'an image scan gate step');
+      assert.ok(index(/configure-aws-credentials/) < index(/name: Image scan gate/));
+      assert.ok(index(/name: Image scan gate/) < index(/name: cdk deploy/));
+      assert.match(gate, /ECR_REPOSITORY: softfactory/);
+      assert.match(text, /IMAGE: .*\/softfactory:/, 'the repository the IMAGE names');
+      const { args } = runGate([scan('COMPLETE', { LOW: 1 })]);
+      assert.deepEqual(args, [
+        'ecr describe-image-scan-findings --repository-name softfactory --image-id imageTag=v2.1 --no-paginate --output json',
+      ]);
+    });
+
+    it('fails on HIGH findings of a basic scan, naming the counts', () => {
+      const run = runGate([scan('COMPLETE', { HIGH: 2, MEDIUM: 5 })]);
+      assert.equal(run.status, 1);
+      assert.match(run.out, /::error::softfactory:v2\.1 has 0 CRITICAL and 2 HIGH findings/);
+    });
+
+    it('fails on a CRITICAL finding of an enhanced (Inspector) scan', () => {
+      const run = runGate([scan('ACTIVE', { CRITICAL: 1, LOW: 3 })]);
+      assert.equal(run.status, 1);
+      assert.match(run.out, /has 1 CRITICAL and 0 HIGH findings/);
+    });
+
+    it('passes with only MEDIUM, LOW or INFORMATIONAL findings, or none at all', () => {
+      for (const answer of [
+        scan('COMPLETE', { MEDIUM: 4, LOW: 9, INFORMATIONAL: 2 }),
+        scan('ACTIVE', { LOW: 1 }),
+        scan('COMPLETE'),
+      ]) {
+        const run = runGate([answer]);
+        assert.equal(run.status, 0, run.out);
+        assert.match(run.out, /no CRITICAL or HIGH findings/);
+      }
+    });
+
+    it('waits for a scan IN_PROGRESS or PENDING, then judges its findings', () => {
+      const clean = runGate([scan('IN_PROGRESS'), scan('PENDING'), scan('COMPLETE', { LOW: 1 })]);
+      assert.equal(clean.status, 0, clean.out);
+      assert.equal(clean.args.length, 3);
+      const dirty = runGate([scan('IN_PROGRESS'), scan('COMPLETE', { HIGH: 1 })]);
+      assert.equal(dirty.status, 1);
+    });
+
+    it('fails when the scan does not finish in time', () => {
+      const run = runGate([scan('IN_PROGRESS'), scan('IN_PROGRESS'), scan('IN_PROGRESS')], { SCAN_POLL_ATTEMPTS: '3' });
+      assert.equal(run.status, 1);
+      assert.match(run.out, /did not finish \(still IN_PROGRESS\)/);
+    });
+
+    it('fails when there is no scan, or the scan failed or could not judge the image', () => {
+      const none = runGate([{ error: NOT_FOUND }]);
+      assert.equal(none.status, 1);
+      assert.match(
+        none.out,
+        /::error::no scan findings for softfactory:v2\.1 \(An error occurred \(ScanNotFoundException\)/,
+      );
+      for (const status of ['FAILED', 'UNSUPPORTED_IMAGE', 'SCAN_ELIGIBILITY_EXPIRED', 'FINDINGS_UNAVAILABLE']) {
+        const run = runGate([scan(status)]);
+        assert.equal(run.status, 1, status);
+        assert.match(run.out, new RegExp(`the scan of softfactory:v2\\.1 is ${status}`));
+      }
+    });
+  });
 });

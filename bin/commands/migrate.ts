@@ -20,6 +20,24 @@ export interface MigrateCliOptions {
   json?: boolean;
   verify: boolean;
   rejectedFile?: string;
+  expectTables?: string;
+}
+
+/** The tables the checklist's "Database schema is complete" names (`.tables` should list them). */
+export const CHECKLIST_TABLES = ['users', 'sns_account', 'sns_post', 'review_listing'] as const;
+
+/** `--expect-tables a,b`: table names, each a plain SQL identifier. */
+export function parseExpectTables(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const names = value.split(',').map((n) => n.trim());
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new UsageError(
+        `--expect-tables takes comma-separated table names (e.g. ${CHECKLIST_TABLES.join(',')}), not "${name.slice(0, 40)}"`,
+      );
+    }
+  }
+  return names;
 }
 
 /**
@@ -131,6 +149,7 @@ export function progressFor(stream: NodeJS.WriteStream, json: boolean): Progress
 export async function migrateCommand(file: string, given: MigrateCliOptions): Promise<number> {
   const opts = resolvePgUrl(given);
   validateOptions(file, opts);
+  const expectTables = parseExpectTables(opts.expectTables);
   const [{ runMigration, TargetStateError }, { SourceFileError, assertSqliteFile }, { reportJson, renderReport }] =
     await Promise.all([
       import('../../lambda/migrate/engine'),
@@ -181,6 +200,7 @@ export async function migrateCommand(file: string, given: MigrateCliOptions): Pr
       onError: opts.onError as 'fail' | 'skip-row',
       verify: opts.verify,
       replaceExistingRows: Boolean(opts.replaceExistingRows),
+      expectTables,
       rejectedFile: opts.onError === 'skip-row' ? resolve(opts.rejectedFile ?? `${sqlitePath}.rejected.jsonl`) : null,
       progress,
     });
@@ -190,7 +210,7 @@ export async function migrateCommand(file: string, given: MigrateCliOptions): Pr
   } catch (error) {
     // The rehearsal database going away under an interrupted run is no error to report: the exit is on its way.
     if (interrupted) await new Promise(() => {});
-    if (error instanceof TargetStateError) throw new UsageError(error.message);
+    if (error instanceof TargetStateError || error instanceof SourceFileError) throw new UsageError(error.message);
     if (isConnectionError(error)) {
       throw new UsageError(
         `cannot connect to ${url ? describeTarget(url) : 'PostgreSQL'}: ${(error as Error).message}`,
@@ -238,12 +258,17 @@ export function register(program: Command): void {
     )
     .option('--rejected-file <path>', 'where skip-row writes rejected rows (default <sqlite-file>.rejected.jsonl)')
     .option('--no-verify', 'skip verification after loading (benchmarks; not recommended)')
+    .option(
+      '--expect-tables <names>',
+      `comma-separated tables the file must have, a schema error otherwise (the checklist's: ${CHECKLIST_TABLES.join(',')})`,
+    )
     .option('--json', 'print the report as JSON (for pipelines)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  sfdeploy migrate app.db                      rehearse into a temporary PostgreSQL and print the report\n' +
         '  sfdeploy migrate app.db --check              list every value that cannot be converted\n' +
+        `  sfdeploy migrate app.db --check --expect-tables ${CHECKLIST_TABLES.join(',')}\n` +
         '  sfdeploy migrate app.db --pg-url "$URL"      migrate (resumable; rerunning verifies and changes nothing)\n' +
         '  sfdeploy migrate app.db --pg-url "$URL" --verify-only --json\n' +
         '  sfdeploy migrate app.db --pg-url-env DATABASE_URL --schema existing --replace-existing-rows\n' +

@@ -23,7 +23,7 @@ import { finalizeVerdict, type MigrationReport, plural, type TableReport } from 
 import { ReaderThread } from './row-batches';
 import { type MigrateOptions, type Run, requireClient, silentProgress, type TablePlan } from './run-context';
 import { quoteIdent } from './schema';
-import { SqliteSource } from './sqlite-source';
+import { SourceFileError, SqliteSource } from './sqlite-source';
 import {
   catalogCounts,
   clearState,
@@ -56,6 +56,10 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
   let client: Client | null = null;
   let reader: ReaderThread | null = null;
   try {
+    // A damaged source is refused before anything is read or written: row counts and checksums would only prove
+    // that the target holds what a corrupt file yields. The explicit audit (`--check`) runs the full check.
+    const corrupt = source.integrityProblem(options.action === 'check' ? 'full' : 'quick');
+    if (corrupt) throw new SourceFileError(`${options.sqlitePath} is corrupt: ${corrupt}`);
     // Started first: the thread's own start-up (module load, WebAssembly, opening the file) overlaps planning.
     reader = options.readerThread === false ? null : ReaderThread.start(options.sqlitePath);
     const schema = source.readSchema();
@@ -100,6 +104,16 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
       rejectedFd: null,
       summary: new Map(),
     };
+    const present = new Set(schema.tables.map((t) => t.name));
+    for (const table of options.expectTables ?? []) {
+      if (present.has(table)) continue;
+      report.schemaIssues.push({
+        table,
+        column: null,
+        severity: 'error',
+        message: `the app needs table ${table}; the SQLite file has no such table (wrong or incomplete database file?)`,
+      });
+    }
     await plan(run, counts);
     run.reader = reader;
     const schemaErrors = report.schemaIssues.some((i) => i.severity === 'error');

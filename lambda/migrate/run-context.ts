@@ -51,6 +51,12 @@ export interface MigrateOptions {
    * the transaction that starts the migration, instead of refusing to load. `check` lists what would be deleted.
    */
   readonly replaceExistingRows?: boolean;
+  /**
+   * Tables the app needs: one missing from the SQLite file is a schema error (pre-3-schema-complete), so an
+   * incomplete file never migrates "successfully".
+   * @default - none required
+   */
+  readonly expectTables?: readonly string[];
 }
 
 /** A table as the engine moves it: source shape, target shape, and the per-column conversion plan. */

@@ -148,6 +148,38 @@ export class SqliteSource {
     );
   }
 
+  /**
+   * Null when SQLite finds the file sound; otherwise its first problem as one line, naming the table or index whose
+   * B-tree it is in. `quick` runs `PRAGMA quick_check(1)`: every page of every B-tree is walked and checked
+   * (structure, page accounting, record format), in O(N). `full` runs `PRAGMA integrity_check(1)`, which also checks
+   * that every index holds exactly its table's rows and that UNIQUE and NOT NULL hold, in O(N log N)
+   * (https://www.sqlite.org/pragma.html#pragma_integrity_check). The migration reads tables and builds its indexes
+   * anew in PostgreSQL, so the quick check covers what it reads; `--check` runs the full one.
+   */
+  integrityProblem(mode: 'quick' | 'full'): string | null {
+    const pragma = mode === 'quick' ? 'quick_check' : 'integrity_check';
+    let result: string;
+    try {
+      result = str(this.get(`PRAGMA ${pragma}(1)`)?.[pragma]);
+    } catch (error) {
+      return `PRAGMA ${pragma} failed: ${(error as Error).message}`;
+    }
+    if (result === 'ok') return null;
+    // "*** in database main ***\nTree 4 page 479: btreeInitPage() returns error code 11": drop the header line, and
+    // say which table or index tree 4 is (sqlite_master.rootpage), if the schema itself is still readable.
+    let line = result.replace(/^\*\*\* in database \w+ \*\*\*\s*/, '').replace(/\s*\n\s*/g, '; ');
+    const tree = /^Tree (\d+) /.exec(line);
+    if (tree) {
+      try {
+        const owner = this.get('SELECT type, name FROM sqlite_master WHERE rootpage = ?', [Number(tree[1])]);
+        if (owner) line = `${line} (${str(owner['type'])} ${str(owner['name'])})`;
+      } catch {
+        // The schema page itself is damaged: the tree number is all there is to say.
+      }
+    }
+    return `PRAGMA ${pragma}: ${line}`;
+  }
+
   private pages: PageFile | null | undefined;
 
   /**

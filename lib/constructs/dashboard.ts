@@ -19,7 +19,8 @@ export interface DashboardProps {
 
 /**
  * The stage's dashboard: traffic (requests, error rate, p95/p99 latency, healthy and unhealthy targets), the service
- * (CPU, memory, disk), the database (CPU, free storage, connections), and the state of every alarm in the stack —
+ * (CPU, memory, disk, network in and out), the database (CPU, free storage, connections), the app log's error lines,
+ * and the state of every alarm in the stack —
  * including alarms created after this dashboard (functions alarmed later, other constructs' alarms): the widget
  * collects them when the template is written.
  */
@@ -68,11 +69,13 @@ export class Dashboard extends Construct {
       graph('Service CPU (%)', [m.cpu], a('cpu'), percent),
       graph('Service memory, busiest task (%)', [m.memory], a('memory'), percent),
       graph('Ephemeral storage, fullest task (%)', [m.disk], a('disk'), percent),
+      graph('Service network: received / sent (bytes/s)', [m.networkRx, m.networkTx], undefined, { min: 0 }),
     );
     this.dashboard.addWidgets(
       graph('Database CPU (%)', [m.dbCpu], a('db-cpu'), percent),
       graph('Database free storage (bytes)', [m.dbFreeStorage], a('db-free-storage'), { min: 0 }),
       graph('Database connections', [m.dbConnections], a('db-connections'), { min: 0 }),
+      graph('App log: error lines (per minute)', [m.appErrorLines], a('app-error-lines'), { min: 0 }),
     );
     const stack = Stack.of(this);
     this.dashboard.addWidgets(

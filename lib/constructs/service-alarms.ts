@@ -81,6 +81,14 @@ export const SIGNALS = [
     rule: (c) => mostlyAbove(Math.floor((dbMaxConnections(c) * c.dbConnectionsPercent) / 100), 3, 5),
     runbook: RUNBOOKS.dbConnections,
   },
+  {
+    signal: 'app-error-lines',
+    metric: (m) => m.appErrorLines,
+    // No threshold to configure: like a function error, one traceback is already one to read. Not a deployment
+    // alarm: a release whose errors do not fail requests is for a person to judge, not for an automatic rollback.
+    rule: () => anyInMinute(),
+    runbook: RUNBOOKS.appErrorLines,
+  },
 ] as const satisfies readonly Signal[];
 
 /** The signal of one of the stage's alarms, e.g. `error-rate`. */

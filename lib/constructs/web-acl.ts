@@ -2,6 +2,9 @@ import { ArnFormat, aws_logs as logs, RemovalPolicy, Stack, aws_wafv2 as wafv2 }
 import { Construct } from 'constructs';
 import { retentionDays } from './log-retention';
 
+/** Name of the rate-based rule, which WAF logs as `terminatingRuleId` of the requests it blocks. */
+export const RATE_LIMIT_RULE = 'rate-limit-per-ip';
+
 /** Request headers WAF must never write to its logs: bearer tokens and session cookies. */
 export const REDACTED_HEADERS = ['authorization', 'cookie'] as const;
 
@@ -29,6 +32,8 @@ const MANAGED_RULE_GROUPS = [
 export class WebAcl extends Construct {
   public readonly webAcl: wafv2.CfnWebACL;
   public readonly logGroup: logs.LogGroup;
+  /** Saved Logs Insights query `<namePrefix>/waf-rate-limit-blocks`: who was rate-limited, when, on which paths. */
+  public readonly rateLimitBlocks: logs.QueryDefinition;
 
   constructor(scope: Construct, id: string, props: WebAclProps) {
     super(scope, id);
@@ -44,11 +49,11 @@ export class WebAcl extends Construct {
       visibilityConfig: visibility(`${props.namePrefix}-web-acl`),
       rules: [
         {
-          name: 'rate-limit-per-ip',
+          name: RATE_LIMIT_RULE,
           priority: 0,
           action: { block: {} },
           statement: { rateBasedStatement: { limit: props.rateLimit, aggregateKeyType: 'IP' } },
-          visibilityConfig: visibility('rate-limit-per-ip'),
+          visibilityConfig: visibility(RATE_LIMIT_RULE),
         },
         ...MANAGED_RULE_GROUPS.map((name, i) => ({
           name,
@@ -85,6 +90,23 @@ export class WebAcl extends Construct {
       // REDACTED (https://docs.aws.amazon.com/waf/latest/developerguide/logging-management.html#logging-redact).
       // WAF matches header names case-insensitively; the API takes them in lower case.
       redactedFields: REDACTED_HEADERS.map((name) => ({ singleHeader: { Name: name } })),
+    });
+
+    // "Verify rate limits in logs": a request the rate-based rule blocked is logged with action BLOCK,
+    // terminatingRuleType RATE_BASED and the rule's name as terminatingRuleId
+    // (https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html, logging-examples.html).
+    this.rateLimitBlocks = new logs.QueryDefinition(this, 'RateLimitBlocks', {
+      queryDefinitionName: `${props.namePrefix}/waf-rate-limit-blocks`,
+      logGroups: [this.logGroup],
+      queryString: new logs.QueryString({
+        fields: ['@timestamp', 'httpRequest.clientIp', 'httpRequest.uri'],
+        filterStatements: [
+          `action = "BLOCK" and terminatingRuleType = "RATE_BASED" and terminatingRuleId = "${RATE_LIMIT_RULE}"`,
+        ],
+        statsStatements: ['count(*) as blocked by bin(5m), httpRequest.clientIp'],
+        sort: 'blocked desc',
+        limit: 100,
+      }),
     });
   }
 }

@@ -22,6 +22,7 @@ import { LogArchive } from '../constructs/log-archive';
 import { type LogArchiveBucket, logArchiveBucketName } from '../constructs/log-archive-bucket';
 import { LogQueries } from '../constructs/log-queries';
 import { alarmName, DEPLOYMENT_ALARM_SIGNALS } from '../constructs/monitoring/alarm-naming';
+import { AppErrorLines } from '../constructs/monitoring/app-error-lines';
 import { serviceMetrics } from '../constructs/monitoring/service-metrics';
 import type { Network } from '../constructs/network';
 import { PreDeploySnapshot } from '../constructs/predeploy-snapshot';
@@ -113,11 +114,16 @@ export class ServiceStack extends Stack {
       alarmNamePattern: `${namePrefix}-*`,
       emails: config.alarmEmails,
     });
+    const appErrorLines = new AppErrorLines(this, 'AppErrorLines', {
+      logGroup: this.web.logGroup,
+      namespace: `SoftFactory/${namePrefix}`,
+    });
     const metrics = serviceMetrics({
       loadBalancer: this.loadBalancer,
       service: this.web.service,
       database: database.instance,
       errorRateMinRequests: config.errorRateMinRequests,
+      appErrorLines: appErrorLines.metric,
     });
     this.alarms = new ServiceAlarms(this, 'Alarms', {
       config,

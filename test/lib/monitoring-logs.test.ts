@@ -209,15 +209,17 @@ describe('log archive', () => {
   it('saves Logs Insights queries: errors in the last 5 minutes, requests slower than 500 ms, 5xx by path', () => {
     const queries = Object.values(resourcesOf(prod.service, 'AWS::Logs::QueryDefinition')).map((q) => q.Properties);
     const byName = Object.fromEntries(queries.map((q) => [q['Name'] as string, q]));
-    assert.deepEqual(Object.keys(byName).sort(), [
+    const appQueries = [
       'softfactory-prod/5xx-by-path',
       'softfactory-prod/errors-last-5-minutes',
       'softfactory-prod/slow-requests',
-    ]);
+    ];
+    // The fourth reads the WAF log group (test/lib/audit-monitoring.test.ts).
+    assert.deepEqual(Object.keys(byName).sort(), [...appQueries, 'softfactory-prod/waf-rate-limit-blocks']);
     const appLogGroupId = Object.entries(resourcesOf(prod.service, 'AWS::Logs::LogGroup')).find(
       ([, g]) => g.Properties['LogGroupName'] === '/softfactory/softfactory-prod/app',
     )?.[0];
-    for (const query of queries) assert.deepEqual(query['LogGroupNames'], [{ Ref: appLogGroupId }]);
+    for (const name of appQueries) assert.deepEqual(byName[name]?.['LogGroupNames'], [{ Ref: appLogGroupId }]);
     assert.match(
       byName['softfactory-prod/errors-last-5-minutes']?.['QueryString'] as string,
       /filter @message like \/\(\?i\)\(error\|exception/,

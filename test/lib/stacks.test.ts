@@ -46,8 +46,18 @@ describe('network', () => {
   });
 
   it('logs VPC flows to CloudWatch Logs with 30-day retention', () => {
-    dev.network.resourceCountIs('AWS::EC2::FlowLog', 1);
-    dev.network.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    // LogGroupName names the destination when LogDestinationType is cloud-watch-logs
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-flowlog.html).
+    const flowLog = only(resourcesOf(dev.network, 'AWS::EC2::FlowLog'), 'flow log');
+    const [vpcId] = Object.keys(resourcesOf(dev.network, 'AWS::EC2::VPC'));
+    assert.equal(flowLog.Properties['LogDestinationType'], 'cloud-watch-logs');
+    assert.deepEqual(flowLog.Properties['ResourceId'], { Ref: vpcId });
+    assert.equal(flowLog.Properties['ResourceType'], 'VPC');
+    assert.equal(flowLog.Properties['TrafficType'], 'ALL');
+    const destination = (flowLog.Properties['LogGroupName'] as { Ref?: string }).Ref ?? '(not a Ref)';
+    const group = resourcesOf(dev.network, 'AWS::Logs::LogGroup')[destination];
+    assert.ok(group, `the flow log's destination ${destination} is a log group of the network stack`);
+    assert.equal(group.Properties['RetentionInDays'], 30);
   });
 });
 
@@ -190,9 +200,31 @@ describe('service', () => {
       LogGroupName: '/softfactory/softfactory-dev/app',
       RetentionInDays: 30,
     });
-    dev.service.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [Match.objectLike({ LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }) })],
-    });
+    // The awslogs driver writes to the group named by awslogs-group
+    // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html): it must be this one, the
+    // group that is masked, archived and queried, not merely some group.
+    const [appGroupId] = Object.entries(resourcesOf(dev.service, 'AWS::Logs::LogGroup')).find(
+      ([, group]) => group.Properties['LogGroupName'] === '/softfactory/softfactory-dev/app',
+    ) ?? ['(no app log group)'];
+    const task = only(resourcesOf(dev.service, 'AWS::ECS::TaskDefinition'), 'task definition');
+    const containers = task.Properties['ContainerDefinitions'] as { Name: string; LogConfiguration?: unknown }[];
+    assert.deepEqual(
+      containers.map((c) => [c.Name, c.LogConfiguration]),
+      [
+        [
+          'web',
+          {
+            LogDriver: 'awslogs',
+            Options: {
+              'awslogs-group': { Ref: appGroupId },
+              'awslogs-stream-prefix': 'web',
+              'awslogs-region': { Ref: 'AWS::Region' },
+              mode: 'non-blocking',
+            },
+          },
+        ],
+      ],
+    );
   });
 
   it('gives the task role only ECS Exec’s permissions and scopes the execution role to its image, log group and secret', () => {
@@ -344,13 +376,48 @@ describe('service', () => {
           Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } },
           Action: { Block: {} },
         }),
+        // OverrideAction None keeps each group's own Block actions; Count would only count what it matches
+        // (https://docs.aws.amazon.com/waf/latest/APIReference/API_OverrideAction.html).
         ...['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesSQLiRuleSet'].map(
-          (name) => Match.objectLike({ Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: name } } }),
+          (name) =>
+            Match.objectLike({
+              Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: name } },
+              OverrideAction: { None: {} },
+            }),
         ),
       ]),
     });
+    const rules = only(resourcesOf(dev.service, 'AWS::WAFv2::WebACL'), 'web ACL').Properties['Rules'] as Record<
+      string,
+      unknown
+    >[];
+    assert.equal(JSON.stringify(rules).includes('"Count"'), false, 'no rule or rule group only counts');
     dev.service.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
-    dev.service.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', Match.anyValue());
+    // The logs go to this stack's aws-waf-logs- group, by its ARN without `:*`
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-loggingconfiguration.html).
+    const [wafGroupId] = Object.entries(resourcesOf(dev.service, 'AWS::Logs::LogGroup')).find(
+      ([, group]) => group.Properties['LogGroupName'] === 'aws-waf-logs-softfactory-dev',
+    ) ?? ['(no aws-waf-logs-softfactory-dev group)'];
+    const [aclId] = Object.keys(resourcesOf(dev.service, 'AWS::WAFv2::WebACL'));
+    const logging = only(resourcesOf(dev.service, 'AWS::WAFv2::LoggingConfiguration'), 'logging');
+    assert.deepEqual(logging.Properties['ResourceArn'], { 'Fn::GetAtt': [aclId, 'Arn'] });
+    assert.deepEqual(logging.Properties['LogDestinationConfigs'], [
+      {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':logs:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':log-group:',
+            { Ref: wafGroupId },
+          ],
+        ],
+      },
+    ]);
     dev.service.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: 'aws-waf-logs-softfactory-dev',
       RetentionInDays: 30,

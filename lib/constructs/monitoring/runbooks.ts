@@ -5,6 +5,7 @@
  */
 import { dbInstanceIdentifier, resourcePrefix } from '../../../shared/names';
 import { dbMaxConnections, type StageConfig } from '../../config/stage-config';
+import { appLogGroupName } from '../web-container';
 
 /** What a service alarm's description may name. */
 export interface RunbookFacts {
@@ -70,6 +71,13 @@ export const RUNBOOKS = {
     `More than ${threshold} connections (${c.dbConnectionsPercent} % of max_connections ${dbMaxConnections(c)}) ` +
     'in 3 of the last 5 minutes; at the limit new connections fail. First: count connections per client ' +
     '(pg_stat_activity): too many tasks, a leaking pool, or idle-in-transaction sessions.',
+
+  appErrorLines: ({ stage, dashboard }) =>
+    `The app wrote at least one error line (ERROR, CRITICAL, Traceback or Exception) to ` +
+    `${appLogGroupName(resourcePrefix(stage))} in the last minute: a worker that failed to boot, a failed ` +
+    'database connection or an unhandled exception in a request. First: run the saved Logs Insights query ' +
+    `${resourcePrefix(stage)}/errors-last-5-minutes and read the traceback; right after a release, compare with ` +
+    `the error-rate graph on dashboard ${dashboard} and roll back (sfdeploy rollback) if requests fail.`,
 } satisfies Record<string, Runbook>;
 
 /** The runbooks of a Lambda function's alarms, by the function's short name. */

@@ -41,6 +41,16 @@ export interface EcsServiceMetrics {
   readonly cpu: cloudwatch.IMetric;
   readonly memory: cloudwatch.IMetric;
   readonly disk: cloudwatch.IMetric;
+  /** Bytes per second the service's tasks receive (Container Insights, service level). */
+  readonly networkRx: cloudwatch.IMetric;
+  /** Bytes per second the service's tasks send (Container Insights, service level). */
+  readonly networkTx: cloudwatch.IMetric;
+}
+
+/** Metrics read from the app's own log lines. */
+export interface AppLogMetrics {
+  /** Log events with an error term per minute (`AppErrorLines`' metric filter). */
+  readonly appErrorLines: cloudwatch.IMetric;
 }
 
 /** Metrics of the RDS instance. */
@@ -51,7 +61,7 @@ export interface DatabaseMetrics {
 }
 
 /** Every metric the stage's alarms and dashboard show. */
-export type ServiceMetrics = AlbMetrics & EcsServiceMetrics & DatabaseMetrics;
+export type ServiceMetrics = AlbMetrics & EcsServiceMetrics & DatabaseMetrics & AppLogMetrics;
 
 /** Metrics of one Lambda function of ours. */
 export interface FunctionMetrics {
@@ -68,14 +78,17 @@ export interface ServiceMetricsProps {
   readonly database: rds.IDatabaseInstance;
   /** Requests a minute needs before its error rate counts; quieter minutes read as 0 % (`config.errorRateMinRequests`). */
   readonly errorRateMinRequests: number;
+  /** Error lines of the app's log per minute (`new AppErrorLines(…).metric`). */
+  readonly appErrorLines: cloudwatch.IMetric;
 }
 
-/** The stage's metrics: the load balancer's, the service's and the database's. */
+/** The stage's metrics: the load balancer's, the service's, the database's and the app log's. */
 export function serviceMetrics(props: ServiceMetricsProps): ServiceMetrics {
   return {
     ...albMetrics(props.loadBalancer, props.errorRateMinRequests),
     ...ecsServiceMetrics(props.service),
     ...databaseMetrics(props.database),
+    appErrorLines: props.appErrorLines,
   };
 }
 
@@ -152,13 +165,14 @@ export function albMetrics(loadBalancer: LoadBalancer, errorRateMinRequests: num
 
 export function ecsServiceMetrics(service: ecs.FargateService): EcsServiceMetrics {
   // Fargate has no disk metric outside Container Insights: the ratio of the fullest task's used to reserved storage.
-  const insights = (metricName: string) =>
+  const insights = (metricName: string, statistic: string = cloudwatch.Stats.MAXIMUM, label?: string) =>
     new cloudwatch.Metric({
       namespace: CONTAINER_INSIGHTS,
       metricName,
       dimensionsMap: { ClusterName: service.cluster.clusterName, ServiceName: service.serviceName },
       period: MINUTE,
-      statistic: cloudwatch.Stats.MAXIMUM,
+      statistic,
+      ...(label ? { label } : {}),
     });
   return {
     cpu: service.metricCpuUtilization({ period: MINUTE, statistic: cloudwatch.Stats.AVERAGE }),
@@ -170,6 +184,10 @@ export function ecsServiceMetrics(service: ecs.FargateService): EcsServiceMetric
       period: MINUTE,
       label: 'Ephemeral storage used (%)',
     }),
+    // Bytes/Second received and sent by the service's tasks, per ClusterName + ServiceName
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html).
+    networkRx: insights('NetworkRxBytes', cloudwatch.Stats.AVERAGE, 'Received (bytes/s)'),
+    networkTx: insights('NetworkTxBytes', cloudwatch.Stats.AVERAGE, 'Sent (bytes/s)'),
   };
 }
 
