@@ -74,6 +74,10 @@ export class ServiceStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       namePrefix,
     });
+    // One list for the task's CORS_ORIGINS and the smoke checks that assert it.
+    const corsAllowedOrigins = config.corsAllowedOrigins ?? [
+      `https://${config.domainName ?? this.loadBalancer.alb.loadBalancerDnsName}`,
+    ];
     this.web = new WebService(this, 'Web', {
       vpc: network.vpc,
       loadBalancer: this.loadBalancer,
@@ -85,6 +89,7 @@ export class ServiceStack extends Stack {
       appTesting: config.appTesting,
       appSecrets: props.appSecrets.containerSecrets,
       ...(config.domainName ? { publicBaseUrl: `https://${config.domainName}` } : {}),
+      corsAllowedOrigins,
       minTasks: config.minTasks,
       maxTasks: config.maxTasks,
       cpuTargetPercent: config.cpuTargetPercent,
@@ -156,6 +161,8 @@ export class ServiceStack extends Stack {
       ...(config.smokeTokenSecretArn ? { tokenSecretArn: config.smokeTokenSecretArn } : {}),
       // The checks of the mode the task really starts the app in (demo_token accepted only in test mode).
       appMode: isProductionMode(config.appEnvironment, config.appTesting) ? 'production' : 'test',
+      allowedOrigins: corsAllowedOrigins,
+      smokeWrites: config.smokeWrites,
       topic: this.alarmTopic.topic,
       topicKey: this.alarmTopic.key,
       timeoutMinutes: config.hookTimeoutMinutes,
