@@ -103,6 +103,13 @@ function checkBody(assertion: BodyAssertion, text: string, json: JsonParse): str
       );
       return found ? undefined : `body contains none of ${assertion.anyOf.map((n) => JSON.stringify(n)).join(', ')}`;
     }
+    case 'count': {
+      const pattern = new RegExp(assertion.pattern, assertion.ignoreCase ? 'i' : '');
+      const lines = text.split(/\r?\n/).filter((line) => pattern.test(line)).length;
+      return lines >= assertion.atLeast
+        ? undefined
+        : `expected at least ${assertion.atLeast} line${assertion.atLeast === 1 ? '' : 's'} matching /${assertion.pattern}/, found ${lines}`;
+    }
     case 'json': {
       if (!json.parsed) return `expected a JSON body (${json.error})`;
       if (assertion.type === 'object' && !isPlainObject(json.value))

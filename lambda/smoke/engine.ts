@@ -15,8 +15,17 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Evaluation, evaluate } from './assertions';
-import type { CheckResult, SuiteResult } from './result';
-import { type AppMode, type Check, fillPlaceholders, INVALID_TOKEN, SHARED_TEST_TOKENS, type SmokeSpec } from './spec';
+import type { CheckResult, FailureKind, SuiteResult } from './result';
+import {
+  type AppMode,
+  BEFORE_PLACEHOLDER,
+  bindAllowedOrigins,
+  type Check,
+  fillPlaceholders,
+  INVALID_TOKEN,
+  SHARED_TEST_TOKENS,
+  type SmokeSpec,
+} from './spec';
 import {
   createTransport,
   type Exchange,
@@ -60,8 +69,16 @@ export interface RunSuiteOptions {
   readonly appMode?: AppMode;
   /** Port of the `plainHttp` checks (the load balancer's HTTP listener). @default 80 */
   readonly httpPort?: number;
-  /** Runs `writes: true` checks; otherwise they are skipped. @default false */
-  readonly allowWrites?: boolean;
+  /**
+   * Runs `writes: true` checks; `unattended` runs only those a deploy gate may run on its own (`unattended: true`);
+   * otherwise they are skipped. @default false
+   */
+  readonly allowWrites?: boolean | 'unattended';
+  /**
+   * The origins the app is configured to allow (CORS), filled into `{allowedOrigin}`: a check naming it runs once per
+   * origin. @default the base URL's origin (the configuration's default, `https://<domainName>`)
+   */
+  readonly allowedOrigins?: readonly string[];
   /** Only checks carrying at least one of these tags are run (and reported). @default every check */
   readonly tags?: readonly string[];
   /** Deadline for one check, all its attempts and its cleanup included. */
@@ -105,8 +122,11 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   if (options.signal?.aborted) suite.abort();
 
   const transport = createTransport(options.ca, options.connectTo ? { [base.hostname]: options.connectTo } : {});
-  const selected = options.spec.checks.filter(
-    (check) => !options.tags || options.tags.length === 0 || check.tags.some((tag) => options.tags!.includes(tag)),
+  const selected = bindAllowedOrigins(
+    options.spec.checks.filter(
+      (check) => !options.tags || options.tags.length === 0 || check.tags.some((tag) => options.tags!.includes(tag)),
+    ),
+    options.allowedOrigins ?? [base.origin],
   );
   const context: SuiteContext = {
     base,
@@ -202,16 +222,24 @@ async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item
   return results;
 }
 
-async function runCheck(check: Check, ctx: SuiteContext): Promise<CheckOutcome> {
-  const skipped = skipReason(check, ctx);
-  if (skipped !== null) return { result: skippedResult(check, skipped), latencyOnly: false };
+async function runCheck(template: Check, ctx: SuiteContext): Promise<CheckOutcome> {
+  const skipped = skipReason(template, ctx);
+  if (skipped !== null) return { result: skippedResult(template, skipped), latencyOnly: false };
   const started = performance.now();
-  if (ctx.suiteSignal.aborted || started >= ctx.suiteDeadline) return { result: lateResult(check), latencyOnly: false };
+  if (ctx.suiteSignal.aborted || started >= ctx.suiteDeadline) {
+    return { result: lateResult(template), latencyOnly: false };
+  }
 
   const timebox = openDeadline(ctx, started);
   const { signal, timeoutReason } = timebox;
 
   try {
+    let check = template;
+    if (template.before) {
+      const found = await runBefore(template, ctx, signal, timeoutReason);
+      if ('outcome' in found) return found.outcome;
+      check = { ...template, path: template.path.replace(BEFORE_PLACEHOLDER, found.value) };
+    }
     let attempts = 0;
     let exchange: Exchange;
     let evaluation: Evaluation;
@@ -237,6 +265,76 @@ async function runCheck(check: Check, ctx: SuiteContext): Promise<CheckOutcome> 
   } finally {
     timebox.close();
   }
+}
+
+/**
+ * The check's `before` request: the value for `{before}`, or the check's outcome when there is none (a failure, or a
+ * skip when the spec says a missing value means there is nothing to check).
+ */
+async function runBefore(
+  check: Check,
+  ctx: SuiteContext,
+  signal: AbortSignal,
+  timeoutReason: (waitingFor: WaitingFor) => string,
+): Promise<{ value: string } | { outcome: CheckOutcome }> {
+  const before = check.before!;
+  const exchange = await send(
+    {
+      method: 'GET',
+      url: joinUrl(ctx.base, before.path),
+      headers: requestHeaders(check, ctx.token, undefined),
+      body: undefined,
+      followRedirects: 0,
+    },
+    ctx,
+    signal,
+    timeoutReason,
+  );
+  const failed = (reason: string, kind: FailureKind = 'assertion'): { outcome: CheckOutcome } => ({
+    outcome: judgeCheck(check, {
+      exchange,
+      evaluation: { verdict: 'fail', reason: `before: GET ${before.path} ${reason}`, kind, json: { parsed: false } },
+      attempts: 1,
+      token: ctx.token,
+    }),
+  });
+  if (!exchange.ok) return failed(`failed: ${exchange.reason}`, exchange.kind);
+  if (!before.status.includes(exchange.status)) {
+    return failed(`answered ${exchange.status}, expected ${before.status.join('/')}`);
+  }
+  const text = exchange.body.toString('utf8');
+  let value: string | undefined;
+  if (before.json !== undefined) {
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch {
+      return failed('did not answer JSON');
+    }
+    value = fillPlaceholders(`{json:${before.json}}`, document);
+  } else {
+    const reference = new RegExp(before.match!, 'i').exec(text)?.[1];
+    if (reference !== undefined) {
+      let url: URL;
+      try {
+        url = new URL(reference, joinUrl(ctx.base, before.path));
+      } catch {
+        return failed(`references ${JSON.stringify(reference)}, not a URL`);
+      }
+      if (url.origin !== ctx.base.origin) return failed(`references ${url.href}, another origin`);
+      // The page names the path from the host; the check's path is appended to the base URL's own path prefix.
+      const prefix = ctx.base.pathname.replace(/\/+$/, '');
+      value = url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) + url.search : undefined;
+    }
+  }
+  if (value !== undefined) return { value };
+  const what = before.json !== undefined ? `no ${before.json}` : `nothing matching /${before.match}/`;
+  if (before.missing === 'skip') {
+    return {
+      outcome: { result: skippedResult(check, `nothing to check: GET ${before.path} has ${what}`), latencyOnly: false },
+    };
+  }
+  return failed(`has ${what}`);
 }
 
 interface DeadlineWindow {

@@ -67,6 +67,29 @@ export const smokeEnvSchema = z.object({
    * the other mode are skipped. Production when unset, the stricter of the two.
    */
   APP_MODE: z.enum(APP_MODES, { error: 'APP_MODE must be "production" or "test"' }).default('production'),
+  /**
+   * The origins the app allows (CORS), comma-separated, exactly as the task's CORS_ORIGINS: the CORS checks assert
+   * each. Absent → the URL's origin (PRODUCTION_URL is `https://<domainName>`, the configuration's default).
+   */
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .transform((text) => text.split(',').map((o) => o.trim()))
+    .pipe(
+      z.array(
+        z.string().regex(/^https?:\/\/[^/\s,]+$/, {
+          error: 'CORS_ALLOWED_ORIGINS must list origins such as https://app.example.com, comma-separated',
+        }),
+      ),
+    )
+    .optional(),
+  /**
+   * `true`: the POST_TEST_TRAFFIC_SHIFT run also makes the spec's unattended writes (they delete what they create, or
+   * start what the app runs on its own schedule) against green; never the production-shift run. @default false
+   */
+  SMOKE_WRITES: z
+    .enum(['true', 'false'], { error: 'SMOKE_WRITES must be "true" or "false"' })
+    .default('false')
+    .transform((v) => v === 'true'),
   /** dev | staging | prod: the Stage metric dimension and the notification's subject. */
   STAGE: z.string({ error: 'STAGE is required' }).min(1, { error: 'STAGE is required' }),
   /** Invocations per hook execution before transient failures become FAILED (1 = no second chance). */

@@ -164,7 +164,10 @@ export function createHandler(deps: SmokeHandlerDeps = {}): SmokeHandler {
         token,
         tokenUnavailableReason,
         appMode: env.APP_MODE,
-        allowWrites: false,
+        ...(env.CORS_ALLOWED_ORIGINS ? { allowedOrigins: env.CORS_ALLOWED_ORIGINS } : {}),
+        // Green behind the test listener carries no user traffic yet: the gate whose failure costs nobody anything, so
+        // the writes that undo themselves run there (SMOKE_WRITES), and never once production traffic has moved.
+        allowWrites: phase === 'test' && env.SMOKE_WRITES ? 'unattended' : false,
         checkTimeoutMs: env.CHECK_TIMEOUT_MS,
         suiteTimeoutMs,
         maxBodyBytes: env.MAX_BODY_BYTES,

@@ -32,6 +32,13 @@ const JSON_PATH_PATTERN = /^(?:\$|[A-Za-z_$][\w$-]*(?:\[\d+\])*(?:\.[A-Za-z_$][\
 const HEADER_NAME_PATTERN = /^[!#$%&'+.^_`|~0-9A-Za-z-]+\*?$/;
 /** `{json:id}` or `{json:id|post.id}`: the first path that resolves in the response body wins. */
 const PLACEHOLDER_PATTERN = /\{json:([^}]+)\}/g;
+/** `{before}` in a check's path: the value its `before` request extracted. */
+export const BEFORE_PLACEHOLDER = '{before}';
+/**
+ * `{allowedOrigin}` in a request header value or a header assertion's `equals`: the stage's configured CORS origin,
+ * given by the runner (the hook: its configuration; the CLI: the base URL's origin, the configuration's default).
+ */
+export const ALLOWED_ORIGIN_PLACEHOLDER = '{allowedOrigin}';
 
 const statusCode = z
   .int({ error: 'expected an HTTP status code (an integer 100-599)' })
@@ -51,6 +58,11 @@ const method = z.enum(HTTP_METHODS, { error: `expected one of ${HTTP_METHODS.joi
 const path = z
   .string({ error: 'expected a path starting with "/"' })
   .regex(/^\/[^\s#]*$/, { error: 'expected a path starting with "/" (no spaces, no fragment)' });
+
+/** A check's path may also start with `{before}` (the path a `before` request found, e.g. a page's stylesheet). */
+const checkPath = z
+  .string({ error: 'expected a path starting with "/"' })
+  .regex(/^(?:\/|\{before\})[^\s#]*$/, { error: 'expected a path starting with "/" (no spaces, no fragment)' });
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'not a valid HTTP header name' });
 
@@ -90,10 +102,18 @@ const bodyAssertion = z.discriminatedUnion(
         .min(1, { error: 'expected a non-empty array of strings' }),
       ignoreCase: z.boolean().default(false),
     }),
+    z.strictObject({
+      kind: z.literal('count'),
+      /** A regular expression: the body's lines matching it are counted (the checklist's `grep -c`). */
+      pattern: z.string({ error: 'expected a regular expression' }).min(1, { error: 'expected a regular expression' }),
+      /** Passes when at least this many lines match. */
+      atLeast: z.int({ error: 'expected a whole number of lines' }).min(1, { error: 'expected at least 1' }),
+      ignoreCase: z.boolean().default(false),
+    }),
     z.strictObject({ kind: z.literal('json'), type: z.enum(['object', 'array']).optional() }),
     z.strictObject({ kind: z.literal('doctype') }),
   ],
-  { error: 'expected an assertion with kind "json-path", "contains", "json" or "doctype"' },
+  { error: 'expected an assertion with kind "json-path", "contains", "count", "json" or "doctype"' },
 );
 
 const headerAssertion = z.strictObject({
@@ -119,6 +139,37 @@ const expectation = z.strictObject(
   { error: 'expected an object with at least "status"' },
 );
 
+/**
+ * A request made first, whose answer names what the check is about: a listing to apply to (from JSON), the stylesheet
+ * a page references (a regular expression over the body). The check's path carries `{before}` where the value goes.
+ */
+const before = z
+  .strictObject({
+    path,
+    status: statusList.default([200]),
+    /** The first path that resolves in the JSON answer (`items[0].id|listings[0].id`); URL-encoded as one segment. */
+    json: z.string().optional(),
+    /** A regular expression whose first group is a URL or path (resolved against `path`; same origin only). */
+    match: z.string().optional(),
+    /** What an answer without the value means: `skip` (nothing to check, e.g. no listing yet) or `fail`. */
+    missing: z.enum(['skip', 'fail'], { error: 'expected "skip" or "fail"' }).default('fail'),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.json === undefined) === (b.match === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of "json" and "match"' });
+    }
+    if (b.json !== undefined && !b.json.split('|').every((p) => JSON_PATH_PATTERN.test(p))) {
+      ctx.addIssue({ code: 'custom', path: ['json'], message: 'expected JSON paths such as items[0].id|data.id' });
+    }
+    if (b.match !== undefined && (!isValidRegExp(b.match) || !/\((?!\?)/.test(b.match))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['match'],
+        message: 'expected a regular expression with a capturing group',
+      });
+    }
+  });
+
 const cleanup = z.strictObject({
   method: method.default('DELETE'),
   /** May reference the check's JSON response: `/api/sns/posts/{json:id|post.id}`. */
@@ -134,7 +185,7 @@ const checkSchema = z
       .regex(ID_PATTERN, { error: 'expected a short kebab-case id such as "sns-accounts"' }),
     title: z.string({ error: 'expected a title' }).min(1, { error: 'expected a title' }),
     method: method.default('GET'),
-    path,
+    path: checkPath,
     headers: requestHeaders.default({}),
     auth: z
       .enum(['none', 'bearer', 'invalid-token', 'demo-token', 'test-token'], {
@@ -160,6 +211,13 @@ const checkSchema = z
     /** Checks that create or change data run only when writes are allowed. */
     writes: z.boolean({ error: 'expected true or false' }).default(false),
     /**
+     * A write a deploy gate may run with nobody watching: it removes what it creates (`cleanup`), or only starts work
+     * the app also does on its own schedule. Other writes run only when a person allows them.
+     */
+    unattended: z.boolean({ error: 'expected true or false' }).default(false),
+    /** A request made before the check, whose answer fills `{before}` in the check's path. */
+    before: before.optional(),
+    /**
      * Undoes what the check created. Runs whenever the placeholders in its path resolve from the response,
      * even when the check failed, so an unexpected create is still removed.
      */
@@ -183,6 +241,18 @@ const checkSchema = z
         message: 'a plainHttp check never carries the smoke token (it would cross the network in clear text)',
       });
     }
+    if (check.unattended && !check.writes) {
+      ctx.addIssue({ code: 'custom', path: ['unattended'], message: 'only a check that writes can be unattended' });
+    }
+    if ((check.before !== undefined) !== check.path.includes(BEFORE_PLACEHOLDER)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [check.before ? 'path' : 'before'],
+        message: check.before
+          ? `a check with "before" puts ${BEFORE_PLACEHOLDER} in its path`
+          : `${BEFORE_PLACEHOLDER} in the path needs a "before" request`,
+      });
+    }
     if (check.body !== undefined && (check.method === 'GET' || check.method === 'HEAD')) {
       ctx.addIssue({ code: 'custom', path: ['body'], message: `a ${check.method} request cannot carry a body` });
     }
@@ -191,6 +261,13 @@ const checkSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['expect', 'body', index, 'matches'],
+          message: 'not a valid regular expression',
+        });
+      }
+      if (assertion.kind === 'count' && !isValidRegExp(assertion.pattern)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expect', 'body', index, 'pattern'],
           message: 'not a valid regular expression',
         });
       }
@@ -245,6 +322,7 @@ export type SmokeSpecInput = z.input<typeof specSchema>;
 export type Check = SmokeSpec['checks'][number];
 export type BodyAssertion = Check['expect']['body'][number];
 export type HeaderAssertion = Check['expect']['headers'][number];
+export type BeforeRequest = NonNullable<Check['before']>;
 export type AuthMode = Check['auth'];
 
 /**
@@ -379,4 +457,37 @@ export function fillPlaceholders(template: string, document: unknown): string | 
     return '';
   });
   return missing ? undefined : filled;
+}
+
+/** Whether a check names the allowed CORS origin (`{allowedOrigin}`) in a request header or a header assertion. */
+export function usesAllowedOrigin(check: Check): boolean {
+  return (
+    Object.values(check.headers).some((v) => v.includes(ALLOWED_ORIGIN_PLACEHOLDER)) ||
+    check.expect.headers.some((h) => h.equals?.includes(ALLOWED_ORIGIN_PLACEHOLDER) === true)
+  );
+}
+
+/**
+ * The checks with `{allowedOrigin}` filled in, once per allowed origin: the first keeps its id, the others get `-2`,
+ * `-3`, … (so every configured origin is asserted exactly, not only the first). With no origin the checks stay as
+ * they are, and the engine skips them saying why.
+ */
+export function bindAllowedOrigins(checks: readonly Check[], origins: readonly string[]): Check[] {
+  if (origins.length === 0) return [...checks];
+  const fill = (text: string, origin: string) => text.split(ALLOWED_ORIGIN_PLACEHOLDER).join(origin);
+  return checks.flatMap((check) => {
+    if (!usesAllowedOrigin(check)) return [check];
+    return origins.map((origin, i) => ({
+      ...check,
+      id: i === 0 ? check.id : `${check.id}-${i + 1}`,
+      title: origins.length === 1 ? check.title : `${check.title} (${origin})`,
+      headers: Object.fromEntries(Object.entries(check.headers).map(([name, value]) => [name, fill(value, origin)])),
+      expect: {
+        ...check.expect,
+        headers: check.expect.headers.map((h) =>
+          h.equals === undefined ? h : { ...h, equals: fill(h.equals, origin) },
+        ),
+      },
+    }));
+  });
 }

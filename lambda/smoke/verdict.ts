@@ -8,7 +8,7 @@
  */
 import { type Evaluation, evaluate, truncate } from './assertions';
 import type { CheckResult, SuiteUnreachable } from './result';
-import type { AppMode, Check } from './spec';
+import { type AppMode, type Check, usesAllowedOrigin } from './spec';
 import { type Exchange, firstHeader } from './transport';
 
 const EXCERPT_CHARS = 200;
@@ -17,7 +17,8 @@ const EXCERPT_CHARS = 200;
 export interface RunConditions {
   /** The mode the target runs the app in; undefined when the operator did not say. */
   readonly appMode: AppMode | undefined;
-  readonly allowWrites: boolean;
+  /** `unattended`: only the writes a deploy gate may run on its own (`unattended: true` checks). */
+  readonly allowWrites: boolean | 'unattended';
   readonly token: string | undefined;
   /** The skip reason of `auth: "bearer"` checks when there is no token. */
   readonly tokenUnavailableReason: string;
@@ -30,7 +31,14 @@ export function skipReason(check: Check, conditions: RunConditions): string | nu
       ? `checks ${check.appMode} mode: runs when the app mode is given (--app-mode ${check.appMode})`
       : `checks ${check.appMode} mode; this target runs the app in ${conditions.appMode} mode`;
   }
-  if (check.writes && !conditions.allowWrites) return 'writes data: runs only when writes are allowed (--allow-writes)';
+  if (check.writes && conditions.allowWrites === false) {
+    return 'writes data: runs only when writes are allowed (--allow-writes)';
+  }
+  if (check.writes && conditions.allowWrites === 'unattended' && !check.unattended) {
+    return 'writes data nothing takes back: runs only when a person allows writes (sfdeploy smoke --allow-writes)';
+  }
+  if (usesAllowedOrigin(check))
+    return 'needs the allowed CORS origin (corsAllowedOrigins), which the run was not given';
   if (check.auth === 'bearer' && !conditions.token) return conditions.tokenUnavailableReason;
   return null;
 }

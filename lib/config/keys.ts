@@ -78,6 +78,14 @@ const KEYS = {
   hookTimeoutMinutes: ['int', 'Timeout of the smoke hook at each lifecycle stage (minutes)'],
   smokeMaxAttempts: ['int', 'Smoke-hook invocations per stage before transient failures fail the deployment'],
   smokeTokenSecretArn: ['string', "An existing secret with the smoke user's bearer token; unset → created"],
+  corsAllowedOrigins: [
+    'list',
+    'Origins SoftFactory allows cross-origin requests from (its CORS_ORIGINS; the smoke checks assert them exactly); unset → https://<domainName>',
+  ],
+  smokeWrites: [
+    'bool',
+    'The smoke hook also makes its self-cleaning writes (a post it deletes, a review scrape) against green before production traffic (default true)',
+  ],
   snapshotTimeoutMinutes: ['int', 'Timeout of the pre-deploy snapshot hook (minutes)'],
   snapshotRetentionCount: ['int', 'Pre-deploy snapshots kept (older ones are pruned)'],
   rollbackWatchWindowMinutes: ['int', 'An alarm may roll back a completed deployment only this long after it'],

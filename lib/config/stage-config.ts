@@ -41,6 +41,8 @@ const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** A web origin as browsers send it in `Origin`: scheme, host, optional port; no path, no `*`. */
+const ORIGIN = /^https?:\/\/(?:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(?::\d{1,5})?$/;
 const ECR_REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DB_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
@@ -265,6 +267,16 @@ export const stageConfigSchema = z
      * deploy; absent → the stack creates one (authenticated checks are `skipped` until it holds a usable token).
      */
     smokeTokenSecretArn: z.string().regex(SECRET_ARN).optional(),
+    /**
+     * The origins SoftFactory allows cross-origin requests from: the task's CORS_ORIGINS, and what the smoke checks
+     * assert exactly (no `*`, no other origin); absent → `https://<domainName>` (the ALB's DNS name without one).
+     */
+    corsAllowedOrigins: z.array(z.string().regex(ORIGIN)).min(1).optional(),
+    /**
+     * The smoke hook also makes the spec's unattended writes (a post it deletes again, a review scrape) against green
+     * at POST_TEST_TRAFFIC_SHIFT, never after the production shift.
+     */
+    smokeWrites: z.boolean(),
     /** Minutes the pre-deploy snapshot hook may take before ECS rolls back. */
     snapshotTimeoutMinutes: count(10, 20160),
     /** Pre-deploy snapshots kept (ours only; older ones are pruned). */
@@ -528,6 +540,7 @@ const common: Defaults = {
   approvalTimeoutMinutes: 240,
   hookTimeoutMinutes: 30,
   smokeMaxAttempts: 3,
+  smokeWrites: true,
   snapshotTimeoutMinutes: 60,
   snapshotRetentionCount: 10,
   rollbackWatchWindowMinutes: 60,

@@ -46,6 +46,16 @@ export interface SmokeHookProps {
    * @default `test` for dev, `production` for staging and prod
    */
   readonly appMode?: AppMode;
+  /**
+   * The origins the app allows (the task's CORS_ORIGINS): the CORS checks assert each exactly.
+   * @default - the production URL's origin
+   */
+  readonly allowedOrigins?: readonly string[];
+  /**
+   * Also make the spec's unattended writes against green at POST_TEST_TRAFFIC_SHIFT (never after the production shift).
+   * @default true
+   */
+  readonly smokeWrites?: boolean;
   /** Where the hook publishes notices (e.g. checks skipped for want of a token). */
   readonly topic: sns.ITopic;
   /** The topic's KMS key, which the function needs to publish. */
@@ -122,6 +132,8 @@ export class SmokeHook extends Construct {
       PRODUCTION_URL: props.productionUrl,
       TEST_URL: props.testUrl,
       ...(props.connectTo ? { CONNECT_TO: props.connectTo } : {}),
+      ...(props.allowedOrigins ? { CORS_ALLOWED_ORIGINS: props.allowedOrigins.join(',') } : {}),
+      SMOKE_WRITES: props.smokeWrites === false ? 'false' : 'true',
       TOKEN_SECRET_ARN: this.tokenSecret.secretArn,
       TOPIC_ARN: props.topic.topicArn,
       MAX_ATTEMPTS: String(props.maxAttempts),

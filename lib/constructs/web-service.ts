@@ -49,6 +49,11 @@ export interface WebServiceProps {
    * @default - not set
    */
   readonly publicBaseUrl?: string;
+  /**
+   * The origins the app allows cross-origin requests from, as CORS_ORIGINS (comma-separated).
+   * @default - not set (the app's own default)
+   */
+  readonly corsAllowedOrigins?: readonly string[];
   /** Fewest tasks autoscaling keeps. */
   readonly minTasks: number;
   /** Most tasks autoscaling starts. */
@@ -235,6 +240,7 @@ export class WebService extends Construct {
         APP_PORT: String(APP_PORT),
         DB_NAME: props.database.databaseName,
         ...(props.publicBaseUrl ? { PLATFORM_BASE_URL: props.publicBaseUrl } : {}),
+        ...(props.corsAllowedOrigins ? { CORS_ORIGINS: props.corsAllowedOrigins.join(',') } : {}),
       },
       secrets: {
         ...props.appSecrets,

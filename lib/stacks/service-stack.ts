@@ -79,6 +79,10 @@ export class ServiceStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       namePrefix,
     });
+    // One list for the task's CORS_ORIGINS and the smoke checks that assert it.
+    const corsAllowedOrigins = config.corsAllowedOrigins ?? [
+      `https://${config.domainName ?? this.loadBalancer.alb.loadBalancerDnsName}`,
+    ];
     this.web = new WebService(this, 'Web', {
       vpc: network.vpc,
       loadBalancer: this.loadBalancer,
@@ -90,6 +94,7 @@ export class ServiceStack extends Stack {
       appTesting: config.appTesting,
       appSecrets: props.appSecrets.containerSecrets,
       ...(config.domainName ? { publicBaseUrl: `https://${config.domainName}` } : {}),
+      corsAllowedOrigins,
       minTasks: config.minTasks,
       maxTasks: config.maxTasks,
       cpuTargetPercent: config.cpuTargetPercent,
@@ -173,6 +178,8 @@ export class ServiceStack extends Stack {
       ...(config.smokeTokenSecretArn ? { tokenSecretArn: config.smokeTokenSecretArn } : {}),
       // The checks of the mode the task really starts the app in (demo_token accepted only in test mode).
       appMode: isProductionMode(config.appEnvironment, config.appTesting) ? 'production' : 'test',
+      allowedOrigins: corsAllowedOrigins,
+      smokeWrites: config.smokeWrites,
       topic: this.alarmTopic.topic,
       topicKey: this.alarmTopic.key,
       timeoutMinutes: config.hookTimeoutMinutes,

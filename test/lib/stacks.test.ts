@@ -164,12 +164,21 @@ describe('service', () => {
     const [container] = task.Properties['ContainerDefinitions'] as Record<string, unknown>[];
     assert.equal(container!['Name'], 'web');
     assert.deepEqual(container!['PortMappings'], [{ ContainerPort: 8000, Name: 'http', Protocol: 'tcp' }]);
-    assert.deepEqual(container!['Environment'], [
-      { Name: 'ENVIRONMENT', Value: 'development' },
-      { Name: 'TESTING', Value: 'true' },
-      { Name: 'APP_PORT', Value: '8000' },
-      { Name: 'DB_NAME', Value: 'softfactory' },
-    ]);
+    const environment = container!['Environment'] as { Name: string; Value: unknown }[];
+    assert.deepEqual(
+      environment.filter((e) => e.Name !== 'CORS_ORIGINS'),
+      [
+        { Name: 'ENVIRONMENT', Value: 'development' },
+        { Name: 'TESTING', Value: 'true' },
+        { Name: 'APP_PORT', Value: '8000' },
+        { Name: 'DB_NAME', Value: 'softfactory' },
+      ],
+    );
+    // Without a domain the allowed CORS origin is the load balancer's own https:// name (smoke-hook-construct.test).
+    assert.match(
+      JSON.stringify(environment.find((e) => e.Name === 'CORS_ORIGINS')?.Value),
+      /"https:\/\/",\{"Fn::GetAtt":\["LoadBalancer\w+","DNSName"\]\}/,
+    );
     const secrets = (container!['Secrets'] as { Name: string; ValueFrom: unknown }[]).map((s) => s.Name);
     for (const name of ['DB_HOST', 'DB_PASSWORD', 'DB_PORT', 'DB_USERNAME', 'PLATFORM_SECRET_KEY', 'JWT_SECRET']) {
       assert.ok(secrets.includes(name), `${name} is a container secret`);

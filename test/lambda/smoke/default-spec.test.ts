@@ -18,18 +18,21 @@ import {
 import { certificateAuthority, type Handler, listen } from '../../fixtures/smoke/servers';
 
 const TOKEN = 'smoke-token-123';
+/** The stage's configured CORS origin: the fake allows it (CORS_ORIGINS), the suite is told it (allowedOrigins). */
+const ORIGIN = 'https://app.example.test';
 
 async function against(
   fakeOptions: FakeOptions,
   runOptions: Partial<RunSuiteOptions> = {},
 ): Promise<{ result: SuiteResult; fake: FakeSoftFactory; elapsedMs: number }> {
-  const fake = fakeSoftFactory({ token: TOKEN, ...fakeOptions });
+  const fake = fakeSoftFactory({ token: TOKEN, env: { CORS_ORIGINS: ORIGIN }, ...fakeOptions });
   const server = await listen(fake.handler);
   try {
     const started = performance.now();
     const result = await runSuite({
       baseUrl: server.url,
       spec: defaultSpec(),
+      allowedOrigins: [ORIGIN],
       checkTimeoutMs: 2_000,
       suiteTimeoutMs: 10_000,
       maxBodyBytes: 1_048_576,
@@ -78,7 +81,7 @@ describe('default spec against a healthy SoftFactory', () => {
     // The token goes only where a check asks for it.
     const leaked = fake.requests.filter((r) => r.authorization === `Bearer ${TOKEN}` && r.path.startsWith('/web/'));
     assert.deepEqual(leaked, []);
-    assert.ok(fake.requests.some((r) => r.path === '/health' && r.origin === 'http://localhost:3000'));
+    assert.ok(fake.requests.some((r) => r.path === '/health' && r.origin === ORIGIN));
   });
 
   it('with writes allowed creates a post and deletes it again', async () => {
@@ -94,6 +97,9 @@ describe('default spec against a healthy SoftFactory', () => {
     assert.ok(fake.requests.some((r) => r.method === 'DELETE' && r.path === '/api/sns/posts/100'));
     assert.equal(fake.posts.size, 0, 'the smoke post was left behind');
     assert.ok(fake.requests.some((r) => r.method === 'POST' && r.path === '/api/review/scrape/now'));
+    // The listing the app listed, not a guessed id.
+    assert.deepEqual(fake.applications, [7]);
+    assert.equal(result.checks.find((c) => c.id === 'review-listing-apply')?.path, '/api/review/listings/7/apply');
   });
 
   it('fails a write check whose cleanup fails, naming the leftover', async () => {
@@ -120,6 +126,214 @@ describe('default spec against a healthy SoftFactory', () => {
       elapsedMs < sum * 0.5,
       `took ${Math.round(elapsedMs)} ms for ${ran.length} checks whose latencies sum to ${sum} ms`,
     );
+  });
+});
+
+describe('default spec: the routes with the smoke token (issue 18, audit C4)', () => {
+  const snsRoutes = [
+    'accounts',
+    'posts',
+    'templates',
+    'workflows',
+    'automate',
+    'ai/generate',
+    'linkinbio',
+    'linkinbio/stats',
+    'trending',
+    'competitor',
+  ];
+  const reviewRoutes = ['listings', 'campaigns', 'accounts', 'applications', 'auto-apply', 'rules'];
+  const routes = [...snsRoutes.map((r) => `/api/sns/${r}`), ...reviewRoutes.map((r) => `/api/review/${r}`)];
+  const tokenCheckOf = (route: string) =>
+    defaultSpec().checks.find((c) => c.path === route && c.method === 'GET' && c.auth === 'bearer')!.id;
+
+  for (const route of routes) {
+    it(`catches ${route} missing behind an app-level before_request auth (401 without a token, 404 with it)`, async () => {
+      const { result } = await against(
+        { authBeforeRouting: true, unregistered: [`GET ${route}`] },
+        { token: TOKEN, appMode: 'test' },
+      );
+      // The unauthenticated check cannot tell (401 either way); the check with the token can (and so can the test-mode
+      // demo_token check, which reads /api/sns/accounts).
+      const alsoDemo = route === '/api/sns/accounts' ? ['demo-token-accepted'] : [];
+      assert.deepEqual(failing(result), [tokenCheckOf(route), ...alsoDemo]);
+      assert.match(result.checks.find((c) => c.id === tokenCheckOf(route))!.reason ?? '', /got 404/);
+    });
+  }
+
+  it('passes a healthy app that authenticates before routing, every route answering with the token', async () => {
+    const { result } = await against({ authBeforeRouting: true }, { token: TOKEN, appMode: 'test' });
+    assert.deepEqual(failing(result), []);
+    for (const route of routes) assert.equal(verdicts(result).get(tokenCheckOf(route)), 'pass', route);
+  });
+
+  it('without a token the same hole passes: the route checks with the token are skipped, never passed', async () => {
+    const { result } = await against({ authBeforeRouting: true, unregistered: ['GET /api/sns/trending'] });
+    assert.equal(result.passed, true, 'the unauthenticated checks cannot see it');
+    assert.equal(verdicts(result).get('sns-trending-token'), 'skipped');
+  });
+});
+
+describe('default spec: CORS, the database, the pages and assets (issue 18)', () => {
+  const cases: {
+    item: string;
+    fake: FakeOptions;
+    run?: Partial<RunSuiteOptions>;
+    fails: string[];
+  }[] = [
+    {
+      item: 'CORS left at Flask-CORS’s default Access-Control-Allow-Origin: * (no CORS_ORIGINS)',
+      fake: { env: {} },
+      fails: ['cors-health', 'cors-foreign-origin'],
+    },
+    {
+      item: 'CORS echoing every origin',
+      fake: {
+        overrides: {
+          'GET /health': (req, res) => {
+            res.writeHead(200, {
+              'content-type': 'application/json',
+              'access-control-allow-origin': String(req.headers.origin),
+            });
+            res.end('{"status":"ok"}');
+          },
+        },
+      },
+      fails: ['cors-foreign-origin'],
+    },
+    {
+      item: 'CORS allowing another origin than the configured one',
+      fake: { env: { CORS_ORIGINS: 'https://old.example.test' } },
+      fails: ['cors-health'],
+    },
+    {
+      item: 'a database the app cannot reach (/ready 503)',
+      fake: { databaseReachable: false },
+      fails: ['ready-database'],
+    },
+    {
+      item: '/ready answering 200 while naming its database unreachable',
+      fake: { overrides: { 'GET /ready': broken.json(200, { status: 'ready', database: 'unreachable' }) } },
+      fails: ['ready-database'],
+    },
+    {
+      item: 'create.html without localStorage token handling',
+      fake: { files: { '/web/sns-auto/create.html': '<!DOCTYPE html><html><body>Create</body></html>' } },
+      fails: ['page-sns-create-localstorage'],
+    },
+    {
+      item: 'monetize.html without ApexCharts',
+      fake: { files: { '/web/sns-auto/monetize.html': '<!DOCTYPE html><html><body>Monetize</body></html>' } },
+      fails: ['page-monetize-apexcharts'],
+    },
+    {
+      item: 'a review page that calls no review API',
+      fake: { files: { '/web/review/accounts.html': '<!DOCTYPE html><html><body>Accounts</body></html>' } },
+      fails: ['page-review-accounts-api'],
+    },
+    {
+      item: 'the aggregator page without auth headers',
+      fake: {
+        files: {
+          '/web/review/aggregator.html':
+            "<!DOCTYPE html><html><body><script>fetch('/api/review/listings')</script></body></html>",
+        },
+      },
+      fails: ['page-review-aggregator-auth'],
+    },
+    {
+      item: 'the stylesheet the index references answering 404',
+      fake: { overrides: { 'GET /web/platform/style.css': broken.html(404) } },
+      fails: ['asset-index-css'],
+    },
+    {
+      item: 'an index page that references no stylesheet',
+      fake: {
+        files: {
+          '/web/platform/index.html':
+            '<!DOCTYPE html><html><body><script src="/web/platform/api.js"></script></body></html>',
+        },
+      },
+      fails: ['asset-index-css'],
+    },
+    {
+      item: 'api.js missing (Flask’s HTML 404)',
+      fake: { overrides: { 'GET /web/platform/api.js': broken.html(404) } },
+      fails: [
+        'asset-index-js',
+        'api-js-functions',
+        'api-js-oauth',
+        'api-js-sns',
+        'api-js-review',
+        'api-js-error-handling',
+      ],
+    },
+    {
+      item: 'api.js served as HTML',
+      fake: { overrides: { 'GET /web/platform/api.js': broken.html(200, 'export function a() {}') } },
+      fails: [
+        'asset-index-js',
+        'api-js-functions',
+        'api-js-oauth',
+        'api-js-sns',
+        'api-js-review',
+        'api-js-error-handling',
+      ],
+    },
+    {
+      item: 'api.js with 47 exported functions',
+      fake: {
+        files: {
+          '/web/platform/api.js': `${Array.from({ length: 47 }, (_, i) => `export function f${i}() { return fetch('/api/sns/x').catch(console.error); } // review listing loginWithGoogle`).join('\n')}\n`,
+        },
+      },
+      fails: ['api-js-functions'],
+    },
+    {
+      item: 'api.js without OAuth, SNS, review functions or error handling',
+      fake: {
+        files: {
+          '/web/platform/api.js': `${Array.from({ length: 48 }, (_, i) => `export function f${i}() { return 1; }`).join('\n')}\n`,
+        },
+      },
+      fails: ['api-js-oauth', 'api-js-sns', 'api-js-review', 'api-js-error-handling'],
+    },
+  ];
+  for (const { item, fake, run, fails } of cases) {
+    it(`catches ${item}`, async () => {
+      const { result } = await against(fake, { token: TOKEN, appMode: 'test', ...run });
+      assert.deepEqual(failing(result).sort(), [...fails].sort());
+    });
+  }
+
+  it('asserts every configured origin, one check each', async () => {
+    const { result } = await against(
+      { env: { CORS_ORIGINS: `${ORIGIN},https://admin.example.test` } },
+      { allowedOrigins: [ORIGIN, 'https://admin.example.test', 'https://gone.example.test'] },
+    );
+    assert.equal(verdicts(result).get('cors-health'), 'pass');
+    assert.equal(verdicts(result).get('cors-health-2'), 'pass');
+    assert.equal(verdicts(result).get('cors-health-3'), 'fail');
+  });
+});
+
+describe('default spec: the review listing flow applies to a listing that exists', () => {
+  it('skips the application, saying why, when the app has no listing', async () => {
+    const { result, fake } = await against({ listings: [] }, { token: TOKEN, allowWrites: true, appMode: 'test' });
+    const check = result.checks.find((c) => c.id === 'review-listing-apply')!;
+    assert.equal(check.verdict, 'skipped');
+    assert.match(check.reason ?? '', /^nothing to check: GET \/api\/review\/listings has no items\[0\]\.id/);
+    assert.deepEqual(fake.applications, []);
+  });
+
+  it('fails on "already applied" (409) and on "no such listing" (404), which the old check passed', async () => {
+    for (const status of [404, 409]) {
+      const { result } = await against(
+        { overrides: { 'POST /api/review/listings/7/apply': broken.json(status, { error: 'no' }) } },
+        { token: TOKEN, allowWrites: true, appMode: 'test' },
+      );
+      assert.deepEqual(failing(result), ['review-listing-apply'], String(status));
+    }
   });
 });
 
@@ -179,7 +393,8 @@ describe('default spec against a SoftFactory that breaks a checklist item', () =
     {
       item: 'a page served without a DOCTYPE',
       overrides: { 'GET /web/review/aggregator.html': broken.html(200, '<p>Aggregator</p>') },
-      fails: ['page-review-aggregator'],
+      // The page's content checks fail with it: '<p>Aggregator</p>' has no fetch of api/review, no auth header.
+      fails: ['page-review-aggregator', 'page-review-aggregator-api', 'page-review-aggregator-auth'],
     },
     {
       item: 'cache stats answering HTML',
@@ -240,8 +455,9 @@ describe('default spec: the app’s production mode', () => {
     JWT_SECRET: 'jwt-secret',
     FLASK_ENV: 'production',
     APP_PORT: '8000',
+    CORS_ORIGINS: ORIGIN,
   };
-  const TEST_MODE_ENV = { FLASK_ENV: 'production', APP_PORT: '8000' };
+  const TEST_MODE_ENV = { FLASK_ENV: 'production', APP_PORT: '8000', CORS_ORIGINS: ORIGIN };
   const ca = certificateAuthority();
   const tls = ca.issue(DOMAIN);
   const production = () => defaultSpec().checks.filter((c) => c.appMode === 'production');
@@ -253,6 +469,7 @@ describe('default spec: the app’s production mode', () => {
       httpPort: running.http.port,
       ca: ca.cert,
       spec: defaultSpec(),
+      allowedOrigins: [ORIGIN],
       token: TOKEN,
       appMode,
       checkTimeoutMs: 2_000,

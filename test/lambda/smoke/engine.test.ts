@@ -56,6 +56,93 @@ const only = (result: SuiteResult): CheckResult => {
   return result.checks[0]!;
 };
 
+describe('smoke engine: count assertions and before requests', () => {
+  let server: Listening;
+  before(async () => {
+    server = await listen((req, res) => {
+      const pages: Record<string, [string, string]> = {
+        '/app/index.html': ['text/html', '<link rel="stylesheet" href="css/site.css?v=2"><a href="x">x</a>'],
+        '/app/css/site.css': ['text/css', 'body{}'],
+        '/foreign.html': ['text/html', "<link href='https://cdn.example.com/site.css'>"],
+        '/lib.js': [
+          'text/javascript',
+          'export function a() {}\nexport const b = 1;\n// export function in a comment\nfunction c() {}\n',
+        ],
+        '/listings': ['application/json', JSON.stringify({ data: [{ id: 'a b' }] })],
+        '/empty': ['application/json', JSON.stringify({ data: [] })],
+      };
+      const url = req.url ?? '/';
+      const page = pages[url.split('?')[0]!] ?? pages[url];
+      if (url.startsWith('/apply/')) {
+        res.writeHead(201, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify({ applied: url }));
+      }
+      res.writeHead(page ? 200 : 404, { 'content-type': page?.[0] ?? 'text/plain' });
+      res.end(page?.[1] ?? 'nope');
+    });
+  });
+  after(() => server.close());
+  const plain = (id: string, path: string, extra: Partial<CheckInput>): CheckInput => ({
+    id,
+    title: id,
+    path,
+    expect: { status: [200] },
+    ...extra,
+  });
+
+  it('counts matching lines like grep -c, failing below atLeast with the count found', async () => {
+    const count = (atLeast: number) =>
+      run(server.url, [
+        plain('lib', '/lib.js', {
+          expect: { status: [200], body: [{ kind: 'count', pattern: 'export function|export const', atLeast }] },
+        }),
+      ]);
+    assert.equal(only((await count(3)).result).verdict, 'pass');
+    const short = only((await count(4)).result);
+    assert.equal(short.verdict, 'fail');
+    assert.equal(short.reason, 'expected at least 4 lines matching /export function|export const/, found 3');
+  });
+
+  it('fetches what a page references, resolved against the page (query kept), and fails on another origin', async () => {
+    const css = plain('css', '{before}', {
+      before: { path: '/app/index.html', match: 'href="([^"]+\\.css[^"]*)"' },
+      expect: { status: [200], contentType: 'text/css' },
+    });
+    const ok = only((await run(server.url, [css])).result);
+    assert.equal(ok.verdict, 'pass');
+    assert.equal(ok.path, '/app/css/site.css?v=2');
+    const foreign = only(
+      (await run(server.url, [{ ...css, before: { path: '/foreign.html', match: "href='([^']+)'" } }])).result,
+    );
+    assert.equal(foreign.verdict, 'fail');
+    assert.equal(
+      foreign.reason,
+      'before: GET /foreign.html references https://cdn.example.com/site.css, another origin',
+    );
+  });
+
+  it('fills {before} from JSON (URL-encoded), skips or fails when there is nothing, as the check says', async () => {
+    const apply = (path: string, missing: 'skip' | 'fail') =>
+      plain('apply', '/apply/{before}', {
+        method: 'POST',
+        writes: true,
+        before: { path, json: 'items[0].id|data[0].id', missing },
+        expect: { status: [201] },
+      });
+    const done = only((await run(server.url, [apply('/listings', 'skip')], { allowWrites: true })).result);
+    assert.equal(done.verdict, 'pass');
+    assert.equal(done.path, '/apply/a%20b');
+    const none = only((await run(server.url, [apply('/empty', 'skip')], { allowWrites: true })).result);
+    assert.equal(none.verdict, 'skipped');
+    assert.equal(none.reason, 'nothing to check: GET /empty has no items[0].id|data[0].id');
+    const failing = only((await run(server.url, [apply('/empty', 'fail')], { allowWrites: true })).result);
+    assert.equal(failing.verdict, 'fail');
+    const broken = only((await run(server.url, [apply('/missing', 'skip')], { allowWrites: true })).result);
+    assert.equal(broken.verdict, 'fail');
+    assert.equal(broken.reason, 'before: GET /missing answered 404, expected 200');
+  });
+});
+
 describe('smoke engine against injected faults', () => {
   let faults: Listening;
   let hits: Map<string, number>;

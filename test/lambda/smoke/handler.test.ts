@@ -13,6 +13,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SMOKE_TOKEN_PLACEHOLDER } from '../../../lambda/smoke/env';
 import { createHandler, type SmokeHandler, tokenFromSecret } from '../../../lambda/smoke/handler';
+import { defaultSpec } from '../../../lambda/smoke/spec';
 import { broken, type FakeSoftFactory, fakeSoftFactory } from '../../fixtures/smoke/fake-softfactory';
 import { type Listening, listen, refusedPort } from '../../fixtures/smoke/servers';
 
@@ -21,6 +22,13 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:smoke-t
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:softfactory-prod-alarms';
 const GREEN = 'arn:aws:ecs:eu-west-1:123456789012:service-revision/softfactory-prod/web/222';
 const BLUE = 'arn:aws:ecs:eu-west-1:123456789012:service-revision/softfactory-prod/web/111';
+/** The stage's allowed CORS origin: the task's CORS_ORIGINS and the hook's CORS_ALLOWED_ORIGINS, as the stack sets both. */
+const ORIGIN = 'https://app.example.test';
+const APP_ENV = { CORS_ORIGINS: ORIGIN };
+/** The checks that need the smoke token, in spec order (skipped together when there is none). */
+const BEARER = defaultSpec()
+  .checks.filter((c) => c.auth === 'bearer' && !c.writes)
+  .map((c) => c.id);
 
 function hookEvent(lifecycleStage: string, extra: Record<string, unknown> = {}) {
   return {
@@ -59,10 +67,14 @@ describe('smoke lifecycle hook handler', () => {
     // would also switch metrics off unless told otherwise.
     process.env['POWERTOOLS_DEV'] = 'true';
     process.env['POWERTOOLS_METRICS_DISABLED'] = 'false';
-    healthyFake = fakeSoftFactory({ token: TOKEN });
+    healthyFake = fakeSoftFactory({ token: TOKEN, env: APP_ENV });
     healthy = await listen(healthyFake.handler);
     brokenHealth = await listen(
-      fakeSoftFactory({ token: TOKEN, overrides: { 'GET /health': broken.json(200, { status: 'degraded' }) } }).handler,
+      fakeSoftFactory({
+        token: TOKEN,
+        env: APP_ENV,
+        overrides: { 'GET /health': broken.json(200, { status: 'degraded' }) },
+      }).handler,
     );
     refused = `http://127.0.0.1:${await refusedPort()}`;
   });
@@ -109,6 +121,7 @@ describe('smoke lifecycle hook handler', () => {
         CALLBACK_DELAY_SECONDS: '20',
         CHECK_TIMEOUT_MS: '2000',
         SUITE_TIMEOUT_MS: '10000',
+        CORS_ALLOWED_ORIGINS: ORIGIN,
         ...env,
       },
     });
@@ -245,7 +258,9 @@ describe('smoke lifecycle hook handler', () => {
     const summary = h.logs.find((l) => /^smoke suite passed/.test(String(l['message'])));
     assert.match(
       String(summary?.['message']),
-      /\b5 \(auth-me-token, sns-accounts-token, sns-posts-token, review-listings-token, input-validation\): no usable smoke token: the secret cannot be read \(Error: AccessDeniedException: not allowed\)/,
+      new RegExp(
+        `\\b${BEARER.length} \\(${BEARER.join(', ')}\\): no usable smoke token: the secret cannot be read \\(Error: AccessDeniedException: not allowed\\)`,
+      ),
     );
     // The rest still gates: a broken health endpoint fails the deployment with no token at all.
     const broken = harness(t, { TEST_URL: brokenHealth.url });
@@ -273,8 +288,11 @@ describe('smoke lifecycle hook handler', () => {
       const published = h.sns.commandCalls(PublishCommand);
       assert.equal(published.length, 1);
       const input = published[0]!.args[0].input;
-      assert.equal(input.Subject, '[prod] web: smoke passed at POST_PRODUCTION_TRAFFIC_SHIFT, 5 checks skipped');
-      assert.match(input.Message ?? '', /auth-me-token, sns-accounts-token, sns-posts-token, review-listings-token/);
+      assert.equal(
+        input.Subject,
+        `[prod] web: smoke passed at POST_PRODUCTION_TRAFFIC_SHIFT, ${BEARER.length} checks skipped`,
+      );
+      assert.ok((input.Message ?? '').includes(BEARER.join(', ')));
       assert.match(input.Message ?? '', reason);
       assert.match(input.Message ?? '', new RegExp(SECRET_ARN));
       assert.ok(
@@ -338,6 +356,62 @@ describe('smoke lifecycle hook handler', () => {
     assert.ok(!healthyFake.requests.some((r) => r.authorization === `Bearer ${TOKEN}`));
     assert.ok(h.logs.some((l) => l['level'] === 'WARN' && /TOKEN_SECRET_ARN/.test(String(l['message']))));
   });
+
+  it('makes the unattended writes at the test-traffic gate with SMOKE_WRITES, leaving nothing behind, and none at the production gate', async (t) => {
+    const h = harness(t, { SMOKE_WRITES: 'true' });
+    const scrapes = healthyFake.scrapes;
+    assert.deepEqual(await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT')), { hookStatus: 'SUCCEEDED' });
+    const writes = (method: string, path: string) =>
+      healthyFake.requests.filter((r) => r.method === method && r.path === path).length;
+    assert.equal(writes('POST', '/api/sns/posts'), 2, 'the smoke post and the input-validation probe');
+    assert.equal(writes('DELETE', '/api/sns/posts/100'), 1);
+    assert.equal(healthyFake.posts.size, 0, 'the smoke post was deleted again');
+    assert.equal(healthyFake.scrapes, scrapes + 1);
+    // Applying to a listing is not taken back by anything: never at a gate.
+    assert.equal(writes('POST', '/api/review/listings/7/apply'), 0);
+    assert.deepEqual(healthyFake.applications, []);
+
+    healthyFake.requests.length = 0;
+    assert.deepEqual(await h.handler(hookEvent('POST_PRODUCTION_TRAFFIC_SHIFT')), { hookStatus: 'SUCCEEDED' });
+    assert.equal(writes('POST', '/api/sns/posts'), 1, 'only the input-validation probe');
+    assert.equal(writes('POST', '/api/review/scrape/now'), 0);
+  });
+
+  it('fails the test-traffic gate when an unattended write fails (a post that cannot be created)', async (t) => {
+    const fake = fakeSoftFactory({
+      token: TOKEN,
+      env: APP_ENV,
+      overrides: { 'POST /api/review/scrape/now': broken.json(500, { error: 'scheduler down' }) },
+    });
+    const server = await listen(fake.handler);
+    try {
+      const h = harness(t, { SMOKE_WRITES: 'true', TEST_URL: server.url });
+      assert.deepEqual(await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT')), { hookStatus: 'FAILED' });
+      assert.match(h.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '', /review-scrape-now/);
+      // Without SMOKE_WRITES the same release passes: the write check is skipped, not run.
+      const quiet = harness(t, { TEST_URL: server.url });
+      assert.deepEqual(await quiet.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT')), { hookStatus: 'SUCCEEDED' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('asserts the configured CORS origins: a task left at Access-Control-Allow-Origin: * fails the gate', async (t) => {
+    const fake = fakeSoftFactory({ token: TOKEN });
+    const server = await listen(fake.handler);
+    try {
+      const h = harness(t, { TEST_URL: server.url });
+      assert.deepEqual(await h.handler(hookEvent('POST_TEST_TRAFFIC_SHIFT')), { hookStatus: 'FAILED' });
+      const message = h.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+      assert.match(
+        message,
+        /cors-health .*header access-control-allow-origin: got "\*", expected "https:\/\/app\.example\.test"/,
+      );
+      assert.match(message, /cors-foreign-origin/);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('smoke token secret format', () => {
@@ -368,7 +442,7 @@ describe('smoke hook handler AWS calls', () => {
     const sockets = new Set<import('node:net').Socket>();
     const hung = createServer((socket) => sockets.add(socket));
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-    const app = fakeSoftFactory({ token: TOKEN });
+    const app = fakeSoftFactory({ token: TOKEN, env: APP_ENV });
     const target = await listen(app.handler);
     const saved = { ...process.env };
     Object.assign(process.env, {
@@ -388,6 +462,7 @@ describe('smoke hook handler AWS calls', () => {
           TOKEN_SECRET_ARN: SECRET_ARN,
           STAGE: 'dev',
           APP_MODE: 'test',
+          CORS_ALLOWED_ORIGINS: ORIGIN,
         },
       });
       const started = performance.now();

@@ -40,6 +40,20 @@ const withDomain = synthApp({
   smokeTokenSecretArn: TOKEN_SECRET,
 });
 const noDomain = synthApp({ stage: 'dev' });
+const configured = synthApp({
+  stage: 'staging',
+  certificateArn: CERTIFICATE,
+  domainName: 'app.example.com',
+  corsAllowedOrigins: 'https://app.example.com,https://admin.example.com',
+  smokeWrites: 'false',
+});
+
+/** The web container's plain environment variables. */
+function containerEnv(template: Template): Record<string, unknown> {
+  const [task] = Object.values(resourcesOf(template, 'AWS::ECS::TaskDefinition'));
+  const [web] = task!.Properties['ContainerDefinitions'] as { Environment: { Name: string; Value: unknown }[] }[];
+  return Object.fromEntries(web!.Environment.map((e) => [e.Name, e.Value]));
+}
 
 describe('smoke hook construct', () => {
   it('names the domain in its URLs and connects to this stage’s load balancer DNS name (no DNS record needed first)', () => {
@@ -53,6 +67,29 @@ describe('smoke hook construct', () => {
     const { env } = smokeFunction(noDomain.service);
     assert.match(JSON.stringify(env['PRODUCTION_URL']), /"DNSName"/);
     assert.equal(env['CONNECT_TO'], undefined);
+  });
+
+  it('hands the task (CORS_ORIGINS) and the hook (CORS_ALLOWED_ORIGINS) the same allowed origins: https://<domainName> unless corsAllowedOrigins says otherwise', () => {
+    assert.equal(containerEnv(withDomain.service)['CORS_ORIGINS'], 'https://app.example.com');
+    assert.equal(smokeFunction(withDomain.service).env['CORS_ALLOWED_ORIGINS'], 'https://app.example.com');
+    const both = 'https://app.example.com,https://admin.example.com';
+    assert.equal(containerEnv(configured.service)['CORS_ORIGINS'], both);
+    assert.equal(smokeFunction(configured.service).env['CORS_ALLOWED_ORIGINS'], both);
+    // Without a domain: the load balancer's own name, in both places.
+    assert.deepEqual(
+      containerEnv(noDomain.service)['CORS_ORIGINS'],
+      smokeFunction(noDomain.service).env['CORS_ALLOWED_ORIGINS'],
+    );
+    assert.match(
+      JSON.stringify(containerEnv(noDomain.service)['CORS_ORIGINS']),
+      /"https:\/\/",\{"Fn::GetAtt":\["LoadBalancer\w+","DNSName"\]\}/,
+    );
+  });
+
+  it('makes the unattended writes at the test-traffic gate by default (SMOKE_WRITES), and not with smokeWrites false', () => {
+    assert.equal(smokeFunction(withDomain.service).env['SMOKE_WRITES'], 'true');
+    assert.equal(smokeFunction(noDomain.service).env['SMOKE_WRITES'], 'true');
+    assert.equal(smokeFunction(configured.service).env['SMOKE_WRITES'], 'false');
   });
 
   it('creates the token secret with the placeholder the hook recognises, not a random value nobody holds', () => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   defaultSpec,
@@ -196,6 +198,57 @@ describe('check spec validation', () => {
       message: 'checks[0].cleanup.path (check "health"): placeholders look like {json:id} or {json:id|post.id}',
     },
     {
+      name: 'a count assertion with an invalid pattern',
+      spec: specWith((c) => {
+        c['expect'] = { status: [200], body: [{ kind: 'count', pattern: 'export (function', atLeast: 48 }] };
+      }),
+      message: 'checks[0].expect.body[0].pattern (check "health"): not a valid regular expression',
+    },
+    {
+      name: 'a count assertion that asks for no line',
+      spec: specWith((c) => {
+        c['expect'] = { status: [200], body: [{ kind: 'count', pattern: 'sns', atLeast: 0 }] };
+      }),
+      message: 'checks[0].expect.body[0].atLeast (check "health"): expected at least 1',
+    },
+    {
+      name: 'an unattended check that does not write',
+      spec: specWith((c) => {
+        c['unattended'] = true;
+      }),
+      message: 'checks[0].unattended (check "health"): only a check that writes can be unattended',
+    },
+    {
+      name: 'a before request without {before} in the path',
+      spec: specWith((c) => {
+        c['before'] = { path: '/web/platform/index.html', match: 'href="([^"]+)"' };
+      }),
+      message: 'checks[0].path (check "health"): a check with "before" puts {before} in its path',
+    },
+    {
+      name: '{before} in the path without a before request',
+      spec: specWith((c) => {
+        c['path'] = '{before}';
+      }),
+      message: 'checks[0].before (check "health"): {before} in the path needs a "before" request',
+    },
+    {
+      name: 'a before request with neither json nor match',
+      spec: specWith((c) => {
+        c['path'] = '{before}';
+        c['before'] = { path: '/web/platform/index.html' };
+      }),
+      message: 'checks[0].before (check "health"): give exactly one of "json" and "match"',
+    },
+    {
+      name: 'a before match without a capturing group',
+      spec: specWith((c) => {
+        c['path'] = '{before}';
+        c['before'] = { path: '/web/platform/index.html', match: 'href="[^"]+"' };
+      }),
+      message: 'checks[0].before.match (check "health"): expected a regular expression with a capturing group',
+    },
+    {
       name: 'another version',
       spec: { version: 2, checks: [validCheck()] },
       message: 'version: expected 1 (the only spec version this tool reads)',
@@ -296,7 +349,10 @@ describe('default spec (the checklist, encoded)', () => {
       'GET /api/cache/stats',
       'POST /api/sns/posts',
       'POST /api/review/scrape/now',
-      'POST /api/review/listings/1/apply',
+      // "Apply to listing (if ID exists)": the first listing the app returns, not a guessed id 1.
+      'POST /api/review/listings/{before}/apply',
+      'GET /ready',
+      'GET /web/platform/api.js',
       ...[
         'platform/login.html',
         'platform/index.html',
@@ -321,6 +377,32 @@ describe('default spec (the checklist, encoded)', () => {
         `${check.id} accepts a 5xx`,
       );
       assert.equal(check.expect.contentType, 'application/json', `${check.id} does not demand JSON`);
+    }
+  });
+
+  it('sends the smoke token to every API route the checklist names, expecting 200 (405 for a POST-only route to GET)', () => {
+    // The routes as the checklist text names them: its curl lines and its `for endpoint in …` loops, expanded.
+    const text = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'production-deployment-checklist.md'), 'utf8');
+    const routes = new Set<string>();
+    for (const [, list, prefix] of text.matchAll(
+      /for endpoint in ([^;]+);[\s\S]*?localhost:8000(\/api\/[\w/-]+\/)\$endpoint/g,
+    )) {
+      for (const name of list!.trim().split(/\s+/)) routes.add(`${prefix}${name}`);
+    }
+    for (const line of text.split('\n').filter((l) => /curl /.test(l) && !/-X POST/.test(l))) {
+      for (const [, route] of line.matchAll(/localhost:8000(\/api\/[\w/-]+)(?![\w/$-])/g)) routes.add(route!);
+    }
+    const sns = [...routes].filter((r) => r.startsWith('/api/sns/'));
+    const review = [...routes].filter((r) => r.startsWith('/api/review/'));
+    // The checklist's "SNS endpoints (29)" and "Review endpoints (26)" name 10 and 6 GET routes in its text.
+    assert.equal(sns.length, 10, sns.join(' '));
+    assert.equal(review.length, 6, review.join(' '));
+    const postOnly = new Set(['/api/sns/automate', '/api/sns/ai/generate']);
+    for (const route of [...sns, ...review, '/api/auth/me']) {
+      const withToken = spec.checks.filter((c) => c.path === route && c.method === 'GET' && c.auth === 'bearer');
+      assert.equal(withToken.length, 1, `${route}: one check with the smoke token`);
+      assert.deepEqual(withToken[0]!.expect.status, postOnly.has(route) ? [405] : [200], route);
+      assert.equal(withToken[0]!.expect.contentType, 'application/json', route);
     }
   });
 
@@ -383,14 +465,30 @@ describe('default spec (the checklist, encoded)', () => {
   it('keeps data-writing checks opt-in, and cleans up the post it creates', () => {
     const writers = spec.checks.filter((c) => c.writes).map((c) => c.id);
     assert.deepEqual(writers.sort(), ['review-listing-apply', 'review-scrape-now', 'sns-post-create']);
+    // Unattended (run by the test-traffic gate): the post it deletes again, the scrape the scheduler also runs; never
+    // the listing application, which nothing takes back.
+    assert.deepEqual(
+      spec.checks
+        .filter((c) => c.unattended)
+        .map((c) => c.id)
+        .sort(),
+      ['review-scrape-now', 'sns-post-create'],
+    );
+    assert.deepEqual(byId.get('review-listing-apply')!.expect.status, [200, 201]);
     for (const check of spec.checks) {
       if (check.method !== 'GET' && check.id !== 'input-validation') assert.ok(check.writes, `${check.id} writes`);
     }
     assert.match(byId.get('sns-post-create')!.cleanup?.path ?? '', /^\/api\/sns\/posts\/\{json:id/);
   });
 
-  it('checks CORS with the checklist origin and invalid tokens with a JSON error', () => {
-    assert.deepEqual(byId.get('cors-health')!.headers, { Origin: 'http://localhost:3000' });
+  it('checks CORS with the configured allowed origin, exactly, and invalid tokens with a JSON error', () => {
+    assert.deepEqual(byId.get('cors-health')!.headers, { Origin: '{allowedOrigin}' });
+    assert.deepEqual(byId.get('cors-health')!.expect.headers, [
+      { name: 'Access-Control-Allow-Origin', present: true, equals: '{allowedOrigin}' },
+    ]);
+    assert.deepEqual(byId.get('cors-foreign-origin')!.expect.headers, [
+      { name: 'Access-Control-Allow-Origin', present: false },
+    ]);
     assert.equal(byId.get('invalid-token')!.auth, 'invalid-token');
     assert.equal(byId.get('invalid-token')!.path, '/api/sns/accounts');
   });

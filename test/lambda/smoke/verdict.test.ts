@@ -77,6 +77,27 @@ describe('smoke verdict: whether a check runs', () => {
     assert.equal(skipReason(writes, { ...CONDITIONS, allowWrites: true }), null);
   });
 
+  it('at a deploy gate (unattended writes) runs only the writes marked unattended, and says why it skips the others', () => {
+    const gate = { ...CONDITIONS, allowWrites: 'unattended' as const };
+    assert.equal(skipReason(check({ method: 'POST', writes: true, unattended: true }), gate), null);
+    assert.equal(
+      skipReason(check({ method: 'POST', writes: true }), gate),
+      'writes data nothing takes back: runs only when a person allows writes (sfdeploy smoke --allow-writes)',
+    );
+    assert.equal(
+      skipReason(check({ method: 'POST', writes: true, unattended: true }), CONDITIONS),
+      'writes data: runs only when writes are allowed (--allow-writes)',
+    );
+  });
+
+  it('skips a check naming {allowedOrigin} when the run has no origin to fill in', () => {
+    const cors = check({ headers: { Origin: '{allowedOrigin}' } });
+    assert.equal(
+      skipReason(cors, CONDITIONS),
+      'needs the allowed CORS origin (corsAllowedOrigins), which the run was not given',
+    );
+  });
+
   it('skips a bearer check without a token (an empty one too) with the caller’s reason', () => {
     const bearer = check({ auth: 'bearer' });
     const reason = 'the smoke token secret could not be read';
