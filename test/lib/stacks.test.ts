@@ -116,7 +116,7 @@ describe('data', () => {
       assert.ok(URL_UNSAFE_PASSWORD_CHARACTERS.includes(c), `excludes ${JSON.stringify(c)}`);
   });
 
-  it('admits only the service tasks on 5432 (and, in the data stack, the rotation function), with no other ingress on the database', () => {
+  it('admits only the service tasks on 5432, with no other ingress on the database', () => {
     const dbGroup = only(
       Object.fromEntries(
         Object.entries(resourcesOf(dev.data, 'AWS::EC2::SecurityGroup')).filter(([id]) =>
