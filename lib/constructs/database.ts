@@ -60,8 +60,10 @@ const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
 
 /**
  * RDS PostgreSQL 17 in isolated subnets: KMS-encrypted storage, TLS enforced (`rds.force_ssl=1`), slow statements
- * logged and exported to CloudWatch Logs, Performance Insights, automated backups. Clients reach it only through
- * the security groups passed to `admit` (the service, the migration runner).
+ * logged and exported to CloudWatch Logs, Performance Insights, automated backups in a pinned window, enhanced
+ * monitoring (by config), IAM database authentication, and the master password rotated by Secrets Manager. Clients
+ * reach it only through the security groups passed to `admit` (the service, the migration runner) and the rotation
+ * function's own.
  */
 export class Database extends Construct {
   public readonly instance: rds.DatabaseInstance;
