@@ -26,6 +26,7 @@ export function createStacks(app: App, config: StageConfig): SoftFactoryStacks {
     database: data.database,
     logArchive: data.logArchive,
     appSecrets: data.appSecrets,
+    backup: data.backup,
   });
   for (const stack of [network, data, service]) {
     Tags.of(stack).add('project', 'softfactory');

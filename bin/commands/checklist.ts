@@ -35,7 +35,7 @@ export function register(program: Command): void {
         'Examples:',
         '  $ sfdeploy checklist                              every item, how it is enforced, and the coverage',
         '  $ sfdeploy checklist --section "SECURITY"         one phase (or "Team A", "Data Protection", …)',
-        "  $ sfdeploy checklist --json | jq '.items[] | select(.status == \"partial\") | {id, missing}'",
+        '  $ sfdeploy checklist --json | jq \'.items[] | select(.status == "partial") | {id, missing}\'',
         '  $ sfdeploy checklist --checklist path/to/newer-checklist.md --unmapped',
         '',
         'Status: enforced (code makes the item true or fails a release), partial (enforced in part; the map says what',

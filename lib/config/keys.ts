@@ -51,7 +51,22 @@ const KEYS = {
   dbAllocatedStorageGiB: ['int', 'RDS allocated storage (GiB)'],
   dbMaxAllocatedStorageGiB: ['int', 'RDS storage autoscaling ceiling (GiB)'],
   multiAz: ['bool', 'RDS Multi-AZ'],
-  backupRetentionDays: ['int', 'RDS automated backup retention (days)'],
+  backupRetentionDays: [
+    'int',
+    'Days backups are kept (1–35): RDS automated backups and the AWS Backup daily recovery points of the database and lock table',
+  ],
+  backupCopyVaultArn: [
+    'string',
+    'An existing backup vault in another region the daily recovery points are copied to; unset → no copy',
+  ],
+  databaseCredentialRotationDays: [
+    'int',
+    'Days between Secrets Manager rotations of the database password (1–1000); tasks pick it up when they restart',
+  ],
+  databaseMonitoringIntervalSeconds: [
+    'int',
+    'RDS enhanced monitoring interval: 0 (off, the dev default), 1, 5, 10, 15, 30 or 60 (staging and prod)',
+  ],
   deletionProtection: ['bool', 'RDS deletion protection (prod must have it)'],
   slowQueryMs: ['int', 'log_min_duration_statement: statements slower than this are logged (ms)'],
   wafRateLimit: ['int', 'Requests per client IP per 5 minutes before WAF blocks'],

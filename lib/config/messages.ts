@@ -34,6 +34,7 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   appSecretArn: 'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
   appSecretKeys: 'comma-separated environment variable names such as STRIPE_SECRET_KEY,SENTRY_DSN',
   smokeTokenSecretArn: 'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+  backupCopyVaultArn: 'a backup vault ARN (arn:aws:backup:<region>:<account>:backup-vault:<name>)',
   migrationSource: 'an existing SQLite file or s3://<bucket>/<key>',
   migrationSchemaMode: 'translate or existing',
   migrationOnError: 'fail or skip-row',

@@ -49,6 +49,8 @@ const DB_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
 const AZ = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d[a-z]$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+/** A backup vault ARN; vault names are 2–50 letters, digits, hyphens and underscores (AWS Backup CreateBackupVault). */
+const BACKUP_VAULT_ARN = /^arn:aws[a-z-]*:backup:([a-z0-9-]+):\d{12}:backup-vault:[A-Za-z0-9_-]{2,50}$/;
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -78,6 +80,12 @@ export const DEFAULT_APP_SECRET_KEYS = [
   'SENTRY_DSN',
   'ANTHROPIC_API_KEY',
 ] as const;
+
+/**
+ * RDS enhanced monitoring intervals, in seconds; 0 turns it off (the `MonitoringInterval` values RDS accepts:
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html).
+ */
+export const RDS_MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60] as const;
 
 /** Percentiles the latency alarm may use (`TargetResponseTime` is a percentile metric). */
 export const LATENCY_STATISTICS = ['p95', 'p99'] as const;
@@ -220,8 +228,27 @@ export const stageConfigSchema = z
     dbAllocatedStorageGiB: count(20, 65536),
     dbMaxAllocatedStorageGiB: count(20, 65536),
     multiAz: z.boolean(),
+    /**
+     * Days backups are kept: RDS automated backups (point-in-time restore; RDS allows 1–35) and the AWS Backup plan's
+     * daily recovery points of the database and the rollback lock table (and their copies, with `backupCopyVaultArn`).
+     */
     backupRetentionDays: count(1, 35),
+    /**
+     * A backup vault in another region (or account) the daily recovery points are copied to; absent → no copy. The
+     * vault must exist before the deploy (a copy job names its destination vault by ARN).
+     */
+    backupCopyVaultArn: z.string().regex(BACKUP_VAULT_ARN).optional(),
     deletionProtection: z.boolean(),
+    /**
+     * Days between rotations of the database master password by Secrets Manager (single-user rotation; Secrets
+     * Manager allows 1–1000 days). A rotation changes the password running tasks composed into DATABASE_URL at start.
+     */
+    databaseCredentialRotationDays: count(1, 1000),
+    /**
+     * RDS enhanced monitoring (OS metrics) interval in seconds, 0 = off. On in staging and prod (60 s: per-process CPU
+     * and memory when the instance is under load); off in dev, where the CloudWatch Logs ingestion it costs buys nothing.
+     */
+    databaseMonitoringIntervalSeconds: z.union(RDS_MONITORING_INTERVALS.map((v) => z.literal(v))),
     /** `log_min_duration_statement`: statements slower than this are logged (checklist: slow query logging). */
     slowQueryMs: count(0, 3_600_000),
     /** WAF per-IP rate limit: requests per 5-minute window (WAF's minimum is 10). */
@@ -415,6 +442,15 @@ export const stageConfigSchema = z
       });
     }
     refineStrategy(c, ctx);
+    const copyRegion =
+      c.backupCopyVaultArn === undefined ? undefined : BACKUP_VAULT_ARN.exec(c.backupCopyVaultArn)?.[1];
+    if (copyRegion !== undefined && copyRegion === c.region) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backupCopyVaultArn'],
+        message: `must be a vault in another region than ${c.region}: a copy in the same region survives no regional outage`,
+      });
+    }
     if (c.stage === 'prod' && !c.deletionProtection) {
       ctx.addIssue({ code: 'custom', path: ['deletionProtection'], message: 'must be true in prod' });
     }
@@ -524,6 +560,8 @@ const common: Defaults = {
   multiAz: false,
   backupRetentionDays: 7,
   deletionProtection: false,
+  databaseCredentialRotationDays: 30,
+  databaseMonitoringIntervalSeconds: 60,
   slowQueryMs: 500,
   wafRateLimit: 2000,
   alarmEmails: [],
@@ -561,7 +599,8 @@ const common: Defaults = {
 /** Sensible defaults per stage: dev is small and disposable, prod is redundant and protected. */
 export const STAGE_DEFAULTS: Readonly<Record<Stage, Defaults>> = {
   // dev is the test stage: SoftFactory's test mode, so the checklist's test-mode checks (demo_token) run there.
-  dev: { ...common, appEnvironment: 'development', appTesting: true },
+  // Enhanced monitoring off in dev: nobody tunes a disposable database, and its OS metrics are billed as log ingestion.
+  dev: { ...common, appEnvironment: 'development', appTesting: true, databaseMonitoringIntervalSeconds: 0 },
   staging: { ...common, minTasks: 2, maxTasks: 4, backupRetentionDays: 14 },
   prod: {
     ...common,

@@ -1,11 +1,13 @@
 import {
+  type CfnResource,
   Duration,
   aws_ec2 as ec2,
+  Fn,
   aws_kms as kms,
   aws_logs as logs,
   RemovalPolicy,
   aws_rds as rds,
-  type aws_secretsmanager as secretsmanager,
+  aws_secretsmanager as secretsmanager,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -34,6 +36,10 @@ export interface DatabaseProps {
   readonly slowQueryMs: number;
   /** Retention of the exported PostgreSQL log groups, in days (a CloudWatch Logs retention period). */
   readonly logRetentionDays: number;
+  /** Days between Secrets Manager rotations of the master password (Secrets Manager allows 1–1000). */
+  readonly credentialRotationDays: number;
+  /** Enhanced monitoring interval, in seconds (0, 1, 5, 10, 15, 30 or 60); 0 turns it off. */
+  readonly monitoringIntervalSeconds: number;
 }
 
 /** Characters excluded from the generated password: every one that would need escaping in a URL. */
@@ -43,9 +49,21 @@ export const URL_UNSAFE_PASSWORD_CHARACTERS = ' !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|
 const LOG_EXPORTS = ['postgresql', 'upgrade'];
 
 /**
+ * The instance's daily automated-backup window and weekly maintenance window (UTC), pinned rather than left to RDS's
+ * random pick from the region's 8-hour block, so the AWS Backup plan (lib/constructs/backup.ts) can open clear of both.
+ */
+export const DATABASE_BACKUP_WINDOW = '00:00-00:30';
+export const DATABASE_MAINTENANCE_WINDOW = 'Sun:22:00-Sun:22:30';
+
+/** The enhanced-monitoring intervals RDS accepts (`MonitoringInterval`, seconds; 0 = off). */
+const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
+
+/**
  * RDS PostgreSQL 17 in isolated subnets: KMS-encrypted storage, TLS enforced (`rds.force_ssl=1`), slow statements
- * logged and exported to CloudWatch Logs, Performance Insights, automated backups. Clients reach it only through
- * the security groups passed to `admit` (the service, the migration runner).
+ * logged and exported to CloudWatch Logs, Performance Insights, automated backups in a pinned window, enhanced
+ * monitoring (by config), IAM database authentication, and the master password rotated by Secrets Manager. Clients
+ * reach it only through the security groups passed to `admit` (the service, the migration runner) and the rotation
+ * function's own.
  */
 export class Database extends Construct {
   public readonly instance: rds.DatabaseInstance;
@@ -55,8 +73,28 @@ export class Database extends Construct {
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly databaseName = 'softfactory';
 
+  /** The Secrets Manager rotation of the master password (single user: the app's own user). */
+  public readonly rotation: secretsmanager.SecretRotation;
+  /**
+   * The Secrets Manager interface endpoint in the isolated subnets, for the rotation function (those subnets have no
+   * route out). Private DNS off: only the rotation function, given the endpoint's own name, uses it.
+   */
+  public readonly secretsManagerEndpoint: ec2.InterfaceVpcEndpoint;
+
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
+    if (!MONITORING_INTERVALS.includes(props.monitoringIntervalSeconds)) {
+      throw new Error(
+        `Database: monitoringIntervalSeconds must be one of ${MONITORING_INTERVALS.join(', ')} (got ${props.monitoringIntervalSeconds})`,
+      );
+    }
+    if (
+      !Number.isInteger(props.credentialRotationDays) ||
+      props.credentialRotationDays < 1 ||
+      props.credentialRotationDays > 1000
+    ) {
+      throw new Error(`Database: credentialRotationDays must be 1–1000 days (got ${props.credentialRotationDays})`);
+    }
     this.key = new kms.Key(this, 'Key', {
       description: `Encrypts ${props.instanceIdentifier}: storage, snapshots, Performance Insights`,
       enableKeyRotation: true,
@@ -116,12 +154,69 @@ export class Database extends Construct {
       enablePerformanceInsights: true,
       performanceInsightEncryptionKey: this.key,
       cloudwatchLogsExports: LOG_EXPORTS,
+      // Lets an operator sign in with an IAM token (rds-db:connect) without the password; the app keeps its password.
+      iamAuthentication: true,
+      ...(props.monitoringIntervalSeconds > 0
+        ? { monitoringInterval: Duration.seconds(props.monitoringIntervalSeconds) }
+        : {}),
+      preferredBackupWindow: DATABASE_BACKUP_WINDOW,
+      preferredMaintenanceWindow: DATABASE_MAINTENANCE_WINDOW,
       autoMinorVersionUpgrade: true,
       copyTagsToSnapshot: true,
       publiclyAccessible: false,
     });
     for (const group of logGroups) this.instance.node.addDependency(group);
     this.secret = this.instance.secret!;
+
+    this.secretsManagerEndpoint = new ec2.InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
+      vpc: props.vpc,
+      service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      // Private DNS would send every VPC client's Secrets Manager calls here (and need their egress to allow it).
+      privateDnsEnabled: false,
+      // Admits only the rotation function (SecretRotation adds the rule), not the whole VPC CIDR.
+      open: false,
+    });
+    const rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Secrets Manager rotation function: only to the database and the Secrets Manager endpoint',
+      allowAllOutbound: false,
+    });
+    // Single-user rotation (AWS's PostgreSQL single-user function from the Serverless Application Repository) in the
+    // isolated subnets: it sets a new password on the instance, tests it and makes it AWSCURRENT.
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets_strategies.html#rotating-secrets-one-user-one-password
+    this.rotation = new secretsmanager.SecretRotation(this, 'Rotation', {
+      application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
+      secret: this.secret,
+      // The instance's own connections carry its port as a GetAtt token, which the ingress rule would inherit (and
+      // cdk-nag could not read); the port is fixed (5432, as in `admit`), so the rule names it.
+      target: {
+        connections: new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(5432) }),
+      },
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      automaticallyAfter: Duration.days(props.credentialRotationDays),
+      // The rotated password goes into DATABASE_URL as well: the same URL-safe alphabet as the generated one.
+      excludeCharacters: URL_UNSAFE_PASSWORD_CHARACTERS,
+      endpoint: this.secretsManagerEndpoint,
+      securityGroup: rotationSecurityGroup,
+      // No rotation at deploy time: running tasks hold the password they started with, so a rotation is scheduled
+      // (and followed by a service redeploy, README "Rotating the database password"), never a side effect of a deploy.
+      rotateImmediatelyOnUpdate: false,
+    });
+    // SecretRotation names the endpoint as `https://<endpoint id>.secretsmanager.<region>.<suffix>`, which is not one of
+    // the names an interface endpoint answers on, and admits nothing to it: give the function the endpoint's own
+    // regional DNS name (DnsEntries[0] is `<hosted zone>:<name>`) and let it through the endpoint's security group.
+    // https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html#interface-endpoint-dns-hostnames
+    const endpointName = Fn.select(1, Fn.split(':', Fn.select(0, this.secretsManagerEndpoint.vpcEndpointDnsEntries)));
+    (this.rotation.node.findChild('Resource') as CfnResource).addPropertyOverride(
+      'Parameters.endpoint',
+      Fn.join('', ['https://', endpointName]),
+    );
+    this.secretsManagerEndpoint.connections.allowDefaultPortFrom(
+      rotationSecurityGroup,
+      'HTTPS from the Secrets Manager rotation function',
+    );
     this.acknowledgeFindings(props);
   }
 
@@ -133,29 +228,34 @@ export class Database extends Construct {
       reason:
         'The default port is kept: only the database-clients security group can reach it, so a non-default port adds no protection.',
     });
-    instance.acknowledge({
-      id: 'AwsSolutions-RDS6',
-      reason:
-        'The app authenticates with the Secrets Manager password; IAM database auth would need app changes (token refresh) SoftFactory does not have.',
-    });
     if (!props.multiAz) {
-      instance.acknowledge({
-        id: 'AwsSolutions-RDS3',
-        reason: `Single-AZ by the ${props.stage} stage's configuration (multiAz=false); prod defaults to Multi-AZ.`,
-      });
+      const reason = `Single-AZ by the ${props.stage} stage's configuration (multiAz=false); prod defaults to Multi-AZ.`;
+      instance.acknowledge({ id: 'AwsSolutions-RDS3', reason });
+      instance.acknowledge({ id: 'NIST.800.53.R5-RDSMultiAZSupport', reason });
     }
     if (!props.deletionProtection) {
-      instance.acknowledge({
-        id: 'AwsSolutions-RDS10',
-        reason: `Deletion protection off by the ${props.stage} stage's configuration; prod requires it (config validation).`,
-      });
+      const reason = `Deletion protection off by the ${props.stage} stage's configuration, so the stage can be torn down (cdk destroy); prod requires it (config validation).`;
+      instance.acknowledge({ id: 'AwsSolutions-RDS10', reason });
+      instance.acknowledge({ id: 'NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled', reason });
     }
     // instance.secret is the attachment; the finding is on the generated secret itself.
     Validations.of(this.instance.node.findChild('Secret')).acknowledge({
-      id: 'AwsSolutions-SMG4',
+      id: 'NIST.800.53.R5-SecretsManagerUsingKMSKey',
       reason:
-        'Not rotated automatically: the password is composed into DATABASE_URL at task start, so rotation needs a coordinated service redeploy (README runbook).',
+        'The master secret uses the aws/secretsmanager key: a key of this stack would need the service-stack readers (task execution role) in its key policy, and the data stack would then depend on the service stack (a cycle).',
     });
+    if (props.monitoringIntervalSeconds > 0) {
+      Validations.of(this.instance.node.findChild('MonitoringRole')).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+        reason:
+          'The AWS-managed policy RDS documents for the enhanced-monitoring role (it only writes the RDSOSMetrics log group).',
+      });
+    } else {
+      instance.acknowledge({
+        id: 'NIST.800.53.R5-RDSEnhancedMonitoringEnabled',
+        reason: `Enhanced monitoring off by the ${props.stage} stage's configuration (databaseMonitoringIntervalSeconds=0); staging and prod default to 60 s.`,
+      });
+    }
   }
 
   /**

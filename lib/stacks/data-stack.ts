@@ -1,8 +1,9 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { aws_backup as backup, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { dbInstanceIdentifier } from '../../shared/names';
 import type { StageConfig } from '../config/stage-config';
 import { AppSecrets } from '../constructs/app-secrets';
+import { Backup } from '../constructs/backup';
 import { Database } from '../constructs/database';
 import { LogArchiveBucket, logArchiveBucketName } from '../constructs/log-archive-bucket';
 import { MigrationRunner } from '../constructs/migration-runner';
@@ -15,13 +16,15 @@ export interface DataStackProps extends StackProps {
 
 /**
  * SoftFactory-<Stage>-Data: the stateful resources, kept out of the routinely replaced service stack
- * (termination-protected in prod): the database and the log-archive bucket.
+ * (termination-protected in prod): the database, its backup plan and the log-archive bucket.
  */
 export class DataStack extends Stack {
   public readonly database: Database;
   public readonly logArchive: LogArchiveBucket;
   /** SoftFactory's own secrets (signing and encryption keys, third-party credentials): stateful, so here. */
   public readonly appSecrets: AppSecrets;
+  /** The stage's AWS Backup plan (daily; the database here, the rollback lock table from the service stack). */
+  public readonly backup: Backup;
   /** The SQLite → PostgreSQL migration runner, when `migrationSource` is configured. */
   public readonly migration?: MigrationRunner;
 
@@ -40,7 +43,22 @@ export class DataStack extends Stack {
       deletionProtection: config.deletionProtection,
       slowQueryMs: config.slowQueryMs,
       logRetentionDays: config.logRetentionDays,
+      credentialRotationDays: config.databaseCredentialRotationDays,
+      monitoringIntervalSeconds: config.databaseMonitoringIntervalSeconds,
     });
+    this.backup = new Backup(this, 'Backup', {
+      stage: config.stage,
+      retentionDays: config.backupRetentionDays,
+      ...(config.backupCopyVaultArn ? { copyVaultArn: config.backupCopyVaultArn } : {}),
+    });
+    this.backup.protect(
+      this.database,
+      'Backup',
+      [backup.BackupResource.fromRdsDatabaseInstance(this.database.instance)],
+      {
+        keys: [this.database.key],
+      },
+    );
 
     this.logArchive = new LogArchiveBucket(this, 'LogArchive', {
       bucketName: logArchiveBucketName(config.stage),
@@ -71,6 +89,7 @@ export class DataStack extends Stack {
 
     new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.instance.dbInstanceEndpointAddress });
     new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secret.secretArn });
+    new CfnOutput(this, 'BackupVaultName', { value: this.backup.vault.backupVaultName });
     new CfnOutput(this, 'LogArchiveBucketName', { value: this.logArchive.bucket.bucketName });
   }
 }

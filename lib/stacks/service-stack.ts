@@ -1,6 +1,7 @@
 import {
   Annotations,
   aws_certificatemanager as acm,
+  aws_backup as backup,
   CfnOutput,
   aws_route53 as route53,
   aws_route53_targets as route53targets,
@@ -14,6 +15,7 @@ import type { CertificateSource, StageConfig } from '../config/stage-config';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import type { AppSecrets } from '../constructs/app-secrets';
 import { ApprovalGate } from '../constructs/approval-gate';
+import type { Backup } from '../constructs/backup';
 import { Dashboard } from '../constructs/dashboard';
 import type { Database } from '../constructs/database';
 import { DeploymentEvents } from '../constructs/deployment-events';
@@ -41,6 +43,8 @@ export interface ServiceStackProps extends StackProps {
   readonly logArchive: LogArchiveBucket;
   /** The app's own secrets (data stack). */
   readonly appSecrets: AppSecrets;
+  /** The stage's backup plan (data stack); the rollback lock table joins it. */
+  readonly backup: Backup;
 }
 
 /** SoftFactory-<Stage>-Service: everything stateless — safe to replace. */
@@ -233,6 +237,7 @@ export class ServiceStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       reservedConcurrency: config.rollbackReservedConcurrency,
     });
+    props.backup.protect(this.rollback, 'Backup', [backup.BackupResource.fromDynamoDbTable(this.rollback.lockTable)]);
     for (const [name, fn] of [
       ['smoke', this.smokeHook.function.function],
       ['predeploy-snapshot', this.preDeploySnapshot.function.function],

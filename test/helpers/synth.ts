@@ -75,7 +75,8 @@ export const REMOVE_PROPERTY_ENV = 'SFDEPLOY_TEST_REMOVE_PROPERTY';
 function removeProperty(stacks: SoftFactoryStacks, pin: TemplatePin): void {
   Aspects.of(stacks[pin.stack]).add({
     visit(node) {
-      if (node instanceof CfnResource && node.cfnResourceType === pin.type) node.addPropertyDeletionOverride(pin.property);
+      if (node instanceof CfnResource && node.cfnResourceType === pin.type)
+        node.addPropertyDeletionOverride(pin.property);
     },
   });
 }

@@ -146,9 +146,18 @@ describe('data', () => {
     assert.deepEqual(ingress.Properties['SourceSecurityGroupId'], {
       'Fn::GetAtt': ['WebSecurityGroupF444D504', 'GroupId'],
     });
-    for (const template of [dev.data, dev.network]) {
-      assert.equal(JSON.stringify(template.toJSON()).includes('"FromPort":5432'), false, 'no other 5432 rule');
-    }
+    assert.equal(
+      JSON.stringify(dev.network.toJSON()).includes('"FromPort":5432'),
+      false,
+      'no 5432 rule in the network',
+    );
+    // The data stack's one rule into the database, and the egress matching it, are the rotation function's.
+    const dataRules = [
+      ...Object.values(resourcesOf(dev.data, 'AWS::EC2::SecurityGroupIngress')),
+      ...Object.values(resourcesOf(dev.data, 'AWS::EC2::SecurityGroupEgress')),
+    ].filter((r) => r.Properties['FromPort'] === 5432);
+    assert.equal(dataRules.length, 2);
+    for (const rule of dataRules) assert.match(JSON.stringify(rule.Properties), /DatabaseRotationSecurityGroup/);
   });
 });
 
