@@ -13,7 +13,7 @@ import { FakeStartupError, startFakeSoftFactory } from '../fixtures/smoke/fake-s
 import { only, resourcesOf, type SynthResult, synthApp } from '../helpers/synth';
 
 type Container = {
-  Environment: { Name: string; Value: string }[];
+  Environment: { Name: string; Value: unknown }[];
   Secrets: { Name: string }[];
   HealthCheck: { Command: string[] };
 };
@@ -25,7 +25,11 @@ function container(r: SynthResult): Container {
 function taskEnvironment(r: SynthResult, omit: readonly string[] = []): Record<string, string> {
   const c = container(r);
   return {
-    ...Object.fromEntries(c.Environment.map((e) => [e.Name, e.Value])),
+    // A value CloudFormation resolves at deploy time (the ALB's DNS name in CORS_ORIGINS without a domain) arrives as a
+    // plain string; an example host stands in for it.
+    ...Object.fromEntries(
+      c.Environment.map((e) => [e.Name, typeof e.Value === 'string' ? e.Value : 'https://alb.example.com']),
+    ),
     ...Object.fromEntries(c.Secrets.filter((s) => !omit.includes(s.Name)).map((s) => [s.Name, `value-of-${s.Name}`])),
   };
 }
