@@ -66,12 +66,18 @@ export class AppSecrets extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
+    // The secrets name the key by reference: readers live in the service stack, and a grant on a key of this stack
+    // would also write the reader's role into this key's policy (aws-cdk-lib adds a resource statement for the
+    // Secrets Manager via-service principal), a Data → Service reference that cycles with Service → Data. The key's
+    // default policy lets the account's IAM policies grant it, so the reader's own policy (kms:Decrypt, through
+    // Secrets Manager only) is enough (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+    const encryptionKey = kms.Key.fromKeyArn(this, 'KeyByArn', this.key.keyArn);
     const secrets: secretsmanager.Secret[] = [];
     for (const key of GENERATED_APP_SECRETS) {
       const secret = new secretsmanager.Secret(this, key, {
         description: `SoftFactory ${key}: generated at create; never regenerate ENCRYPTION_KEY (stored data needs it)`,
         generateSecretString: { passwordLength: 64, excludePunctuation: true },
-        encryptionKey: this.key,
+        encryptionKey,
         removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       });
       Validations.of(secret).acknowledge({
@@ -94,7 +100,7 @@ export class AppSecrets extends Construct {
       // template holds only the key list, so CloudFormation rewrites the value only when appSecretKeys changes
       // (README: add the new key to the secret's value yourself, then to appSecretKeys).
       secretObjectValue: Object.fromEntries(props.externalKeys.map((key) => [key, SecretValue.unsafePlainText('')])),
-      encryptionKey: this.key,
+      encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     Validations.of(external).acknowledge({
