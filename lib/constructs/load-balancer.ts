@@ -197,11 +197,11 @@ export class LoadBalancer extends Construct {
         { targetGroup: this.greenTargetGroup, weight: 100 },
       ]),
     });
-    this.acknowledgeFindings();
+    this.acknowledgeFindings(props);
   }
 
   /** The findings a public load balancer raises, each with why it holds here. */
-  private acknowledgeFindings(): void {
+  private acknowledgeFindings(props: LoadBalancerProps): void {
     Validations.of(this.alb.connections.securityGroups[0]!).acknowledge({
       id: 'AwsSolutions-EC23',
       reason:
@@ -227,6 +227,13 @@ export class LoadBalancer extends Construct {
       reason:
         'Access logs are diagnostic data that expire after accessLogExpiryDays; versioning covers deletion, and a second-region copy would double the storage for logs of a regional load balancer.',
     });
+    if (!props.deletionProtection) {
+      Validations.of(this.alb).acknowledge({
+        id: 'NIST.800.53.R5-ELBDeletionProtectionEnabled',
+        reason:
+          'Off by configuration (deletionProtection), as in dev and staging, whose teardown must not need a manual step; prod requires it on (the config refuses prod without it).',
+      });
+    }
     const securityGroup = this.alb.connections.securityGroups[0]!;
     // Both rules read the ingress CIDRs, and the test listener's are the NAT gateways' Elastic IPs: deploy-time
     // tokens, on which the rules throw ("Rule threw an error during validation").
