@@ -48,7 +48,10 @@ const KEYS = {
   dbMaxAllocatedStorageGiB: ['int', 'RDS storage autoscaling ceiling (GiB)'],
   multiAz: ['bool', 'RDS Multi-AZ'],
   backupRetentionDays: ['int', 'RDS automated backup retention (days)'],
-  deletionProtection: ['bool', 'RDS and load balancer deletion protection (prod must have it; off elsewhere so teardown works)'],
+  deletionProtection: [
+    'bool',
+    'RDS and load balancer deletion protection (prod must have it; off elsewhere so teardown works)',
+  ],
   slowQueryMs: ['int', 'log_min_duration_statement: statements slower than this are logged (ms)'],
   wafRateLimit: ['int', 'Requests per client IP per 5 minutes before WAF blocks'],
   alarmEmails: ['list', 'E-mail addresses subscribed to the alarm topic'],

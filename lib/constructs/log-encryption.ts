@@ -1,8 +1,8 @@
 import {
   Aspects,
   Aws,
-  aws_iam as iam,
   type IAspect,
+  aws_iam as iam,
   aws_kms as kms,
   aws_logs as logs,
   RemovalPolicy,
