@@ -18,7 +18,8 @@ import type { Database } from './database';
 import { APP_PORT, type LoadBalancer } from './load-balancer';
 import { retentionDays } from './log-retention';
 import { wildcardResourceFinding } from './nag';
-import { appLogGroupName, CONTAINER_NAME, execLogGroupName } from './web-container';
+import { addWritableMounts } from './read-only-root';
+import { appLogGroupName, CONTAINER_NAME, execLogGroupName, VOLUME_INIT_CONTAINER_NAME } from './web-container';
 
 export interface WebServiceProps {
   /** The VPC; tasks run in its private subnets. */
@@ -153,8 +154,8 @@ export class WebService extends Construct {
     // ECS Exec sessions are audited: who ran a session is in CloudTrail (ExecuteCommand), what they ran and saw is
     // written here by the SSM agent in the container (logging OVERRIDE), kept as long as the app's logs
     // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html#ecs-exec-logging). Like every log
-    // group here it has CloudWatch's service-side encryption; no stack encrypts logs with a KMS key, so
-    // cloudWatchEncryptionEnabled (which expects a KMS-encrypted group) stays off.
+    // group here it is encrypted with the stack's KMS key (lib/constructs/log-encryption.ts); cloudWatchEncryptionEnabled,
+    // the agent's own check that the group is encrypted, stays off: the Aspect already guarantees it at deploy.
     this.execLogGroup = new logs.LogGroup(this, 'ExecLogs', {
       logGroupName: execLogGroupName(props.namePrefix),
       retention: retentionDays(props.logRetentionDays),
@@ -188,8 +189,10 @@ export class WebService extends Construct {
       },
     });
     const secret = (field: string) => ecs.Secret.fromSecretsManager(props.database.secret, field);
-    this.taskDefinition.addContainer(CONTAINER_NAME, {
+    const web = this.taskDefinition.addContainer(CONTAINER_NAME, {
       containerName: CONTAINER_NAME,
+      // Writable only where the app (and ECS Exec) writes: lib/constructs/read-only-root.ts.
+      readonlyRootFilesystem: true,
       image: containerImage(this, props.image),
       entryPoint: DATABASE_URL_ENTRYPOINT,
       command: [...(props.command ?? gunicornCommand(props.cpu))],
@@ -228,6 +231,11 @@ export class WebService extends Construct {
       // it (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html).
       linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
     });
+    addWritableMounts(
+      this.taskDefinition,
+      web,
+      ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: VOLUME_INIT_CONTAINER_NAME }),
+    );
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
