@@ -1,9 +1,11 @@
 import {
   aws_ecs as ecs,
+  aws_iam as iam,
   aws_kms as kms,
   RemovalPolicy,
   SecretValue,
   aws_secretsmanager as secretsmanager,
+  Stack,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -66,11 +68,13 @@ export class AppSecrets extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
-    // The secrets name the key by reference: readers live in the service stack, and a grant on a key of this stack
-    // would also write the reader's role into this key's policy (aws-cdk-lib adds a resource statement for the
-    // Secrets Manager via-service principal), a Data → Service reference that cycles with Service → Data. The key's
-    // default policy lets the account's IAM policies grant it, so the reader's own policy (kms:Decrypt, through
-    // Secrets Manager only) is enough (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+    // Who may decrypt is decided as with aws/secretsmanager: any principal of this account, through Secrets Manager
+    // only, so whoever may read a secret (its IAM grant) may decrypt it (the AWS managed key's policy,
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-authz).
+    // Not a per-reader grant: the readers live in the service stack, and naming them here would be a Data → Service
+    // reference that cycles with Service → Data; and aws-cdk-lib puts a via-service grant into the key policy only.
+    this.key.addToResourcePolicy(secretsManagerOnly(this.key));
+    // The secrets name the key by reference, so secret.grantRead does not try to write readers into its policy.
     const encryptionKey = kms.Key.fromKeyArn(this, 'KeyByArn', this.key.keyArn);
     const secrets: secretsmanager.Secret[] = [];
     for (const key of GENERATED_APP_SECRETS) {
@@ -117,4 +121,23 @@ export class AppSecrets extends Construct {
     this.secrets = [...secrets, external];
     this.containerSecrets = containerSecrets;
   }
+}
+
+/**
+ * The key-policy statement AWS's own aws/secretsmanager key has: every principal of this account, only in requests
+ * Secrets Manager makes on its behalf in this region (`kms:ViaService`, `kms:CallerAccount`).
+ */
+export function secretsManagerOnly(key: kms.IKey): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'AllowThisAccountThroughSecretsManagerOnly',
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+    resources: ['*'],
+    conditions: {
+      StringEquals: {
+        'kms:CallerAccount': Stack.of(key).account,
+        'kms:ViaService': `secretsmanager.${Stack.of(key).region}.amazonaws.com`,
+      },
+    },
+  });
 }

@@ -191,7 +191,9 @@ describe('service', () => {
       RetentionInDays: 30,
     });
     dev.service.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [Match.objectLike({ LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }) })],
+      ContainerDefinitions: Match.arrayWith([
+        Match.objectLike({ LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }) }),
+      ]),
     });
   });
 
