@@ -266,7 +266,9 @@ describe('service', () => {
         IgnorePublicAcls: true,
         RestrictPublicBuckets: true,
       },
-      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 90, Status: 'Enabled' })] },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 90, Status: 'Enabled' })]),
+      },
     });
     dev.service.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
