@@ -4,8 +4,8 @@ import {
   aws_kms as kms,
   RemovalPolicy,
   SecretValue,
-  aws_secretsmanager as secretsmanager,
   Stack,
+  aws_secretsmanager as secretsmanager,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
