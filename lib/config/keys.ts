@@ -67,7 +67,10 @@ const KEYS = {
     'int',
     'RDS enhanced monitoring interval: 0 (off, the dev default), 1, 5, 10, 15, 30 or 60 (staging and prod)',
   ],
-  deletionProtection: ['bool', 'RDS deletion protection (prod must have it)'],
+  deletionProtection: [
+    'bool',
+    'RDS and load balancer deletion protection (prod must have it; off elsewhere so teardown works)',
+  ],
   slowQueryMs: ['int', 'log_min_duration_statement: statements slower than this are logged (ms)'],
   wafRateLimit: ['int', 'Requests per client IP per 5 minutes before WAF blocks'],
   alarmEmails: ['list', 'E-mail addresses subscribed to the alarm topic'],

@@ -1,7 +1,10 @@
 import {
   aws_ecs as ecs,
+  aws_iam as iam,
+  aws_kms as kms,
   RemovalPolicy,
   SecretValue,
+  Stack,
   aws_secretsmanager as secretsmanager,
   Validations,
 } from 'aws-cdk-lib';
@@ -35,6 +38,11 @@ export class AppSecrets extends Construct {
   public readonly secrets: readonly secretsmanager.ISecret[];
   /** The secret an operator fills with the external keys. */
   public readonly externalSecret: secretsmanager.ISecret;
+  /**
+   * The customer-managed key the created secrets are encrypted with (absent for an imported secret, whose key is its
+   * owner's choice).
+   */
+  public readonly key?: kms.Key;
 
   constructor(scope: Construct, id: string, props: AppSecretsProps) {
     super(scope, id);
@@ -50,17 +58,41 @@ export class AppSecrets extends Construct {
       return;
     }
 
+    // A customer-managed key instead of aws/secretsmanager (NIST.800.53.R5-SecretsManagerUsingKMSKey): who may decrypt
+    // is then this key's policy plus the readers' grants (secret.grantRead adds kms:Decrypt through Secrets Manager
+    // only), and CloudTrail records each use. Retained like the secrets: a secret whose key is gone is unreadable.
+    // Changing an existing secret's key re-encrypts its current versions with the new one
+    // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_update-encryption-key.html).
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the SoftFactory app secrets (signing and encryption keys, third-party credentials)',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
+    // Who may decrypt is decided as with aws/secretsmanager: any principal of this account, through Secrets Manager
+    // only, so whoever may read a secret (its IAM grant) may decrypt it (the AWS managed key's policy,
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-authz).
+    // Not a per-reader grant: the readers live in the service stack, and naming them here would be a Data → Service
+    // reference that cycles with Service → Data; and aws-cdk-lib puts a via-service grant into the key policy only.
+    this.key.addToResourcePolicy(secretsManagerOnly(this.key));
+    // The secrets name the key by reference, so secret.grantRead does not try to write readers into its policy.
+    const encryptionKey = kms.Key.fromKeyArn(this, 'KeyByArn', this.key.keyArn);
     const secrets: secretsmanager.Secret[] = [];
     for (const key of GENERATED_APP_SECRETS) {
       const secret = new secretsmanager.Secret(this, key, {
         description: `SoftFactory ${key}: generated at create; never regenerate ENCRYPTION_KEY (stored data needs it)`,
         generateSecretString: { passwordLength: 64, excludePunctuation: true },
+        encryptionKey,
         removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       });
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
           'An application signing/encryption key, not an AWS credential: rotating it signs users out or orphans encrypted data, so it is rotated by hand (README runbook).',
+      });
+      Validations.of(secret).acknowledge({
+        id: 'NIST.800.53.R5-SecretsManagerRotationEnabled',
+        reason:
+          'An application signing/encryption key, not an AWS credential: SoftFactory reads one value at start and has no key ring, so an automatic rotation would sign users out (JWT_SECRET) or orphan stored ciphertext (ENCRYPTION_KEY); rotated by hand (README runbook).',
       });
       containerSecrets[key] = ecs.Secret.fromSecretsManager(secret);
       secrets.push(secret);
@@ -72,15 +104,40 @@ export class AppSecrets extends Construct {
       // template holds only the key list, so CloudFormation rewrites the value only when appSecretKeys changes
       // (README: add the new key to the secret's value yourself, then to appSecretKeys).
       secretObjectValue: Object.fromEntries(props.externalKeys.map((key) => [key, SecretValue.unsafePlainText('')])),
+      encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     Validations.of(external).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason: "Third-party credentials (OAuth, Stripe, Sentry) are rotated at their issuer's console, then put here.",
     });
+    Validations.of(external).acknowledge({
+      id: 'NIST.800.53.R5-SecretsManagerRotationEnabled',
+      reason:
+        "Third-party credentials (OAuth, Stripe, Sentry): only their issuer can mint new ones, so a Secrets Manager rotation function has nothing to call; rotated at the issuer's console, then put here (README runbook).",
+    });
     for (const key of props.externalKeys) containerSecrets[key] = ecs.Secret.fromSecretsManager(external, key);
     this.externalSecret = external;
     this.secrets = [...secrets, external];
     this.containerSecrets = containerSecrets;
   }
+}
+
+/**
+ * The key-policy statement AWS's own aws/secretsmanager key has: every principal of this account, only in requests
+ * Secrets Manager makes on its behalf in this region (`kms:ViaService`, `kms:CallerAccount`).
+ */
+export function secretsManagerOnly(key: kms.IKey): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'AllowThisAccountThroughSecretsManagerOnly',
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+    resources: ['*'],
+    conditions: {
+      StringEquals: {
+        'kms:CallerAccount': Stack.of(key).account,
+        'kms:ViaService': `secretsmanager.${Stack.of(key).region}.amazonaws.com`,
+      },
+    },
+  });
 }

@@ -107,6 +107,33 @@ export class HouseFunction<Env extends FunctionEnvironment<Env> = Record<string,
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The AWS-managed basic execution policy only allows writing this function’s logs.',
     });
+    // NIST 800-53 R5 findings every house function shares, each with why it holds for all of them.
+    Validations.of(role).acknowledge({
+      id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+      reason:
+        "The function role's DefaultPolicy holds aws-cdk-lib grants and our scoped statements for this one function; a managed policy would be the same statements with a second lifecycle.",
+    });
+    if (props.reservedConcurrentExecutions === undefined) {
+      Validations.of(this.function).acknowledge({
+        id: 'NIST.800.53.R5-LambdaConcurrency',
+        reason:
+          "Unreserved by default: Lambda refuses a reservation that leaves the account's unreserved concurrency below 100, which new accounts (limit 10-50) always would (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html); the rollback function's reservation is opt-in (rollbackReservedConcurrency).",
+      });
+    }
+    if (props.onFailure) {
+      Validations.of(this.function).acknowledge({
+        id: 'NIST.800.53.R5-LambdaDLQ',
+        reason:
+          'Failed asynchronous invocations go to the on-failure destination (onFailure), which records the request and error, instead of a dead-letter queue (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).',
+      });
+    }
+    if (!props.vpc) {
+      Validations.of(this.function).acknowledge({
+        id: 'NIST.800.53.R5-LambdaInsideVPC',
+        reason:
+          'A house function runs outside the VPC only when it reaches nothing inside it: it calls AWS APIs only (TLS, IAM-authorised); the functions that reach the ALB or the database (smoke hook, migration runner) pass `vpc`.',
+      });
+    }
     if (props.vpc) {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',

@@ -26,6 +26,18 @@ export interface LoadBalancerProps {
   /** Days before access logs expire. */
   readonly accessLogExpiryDays: number;
   /**
+   * Days an overwritten or deleted access-log object is kept as a noncurrent version (the bucket is versioned, so a
+   * deletion by mistake or by an intruder covering tracks can be undone for this long).
+   * @default 30
+   */
+  readonly noncurrentVersionExpiryDays?: number;
+  /**
+   * ELB deletion protection: DeleteLoadBalancer fails until it is turned off (`config.deletionProtection`: on in prod,
+   * off in dev and staging so `cdk destroy` works).
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
+  /**
    * HTTP codes a healthy target answers to `GET /health`. ALB health checks send no `X-Forwarded-Proto`
    * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html: no custom
    * headers), and SoftFactory in production mode redirects such requests (301), so production mode needs 301 here;
@@ -60,19 +72,26 @@ export class LoadBalancer extends Construct {
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
+    const noncurrentVersionExpiryDays = props.noncurrentVersionExpiryDays ?? 30;
     // ALB access logs support SSE-S3 only (no KMS).
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      versioned: false,
+      // Versioned (NIST.800.53.R5-S3BucketVersioningEnabled): ELB never overwrites a log object, so noncurrent
+      // versions exist only after a deletion, and expire after noncurrentVersionExpiryDays.
+      versioned: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [
         {
           id: 'expire-access-logs',
           expiration: Duration.days(props.accessLogExpiryDays),
+          noncurrentVersionExpiration: Duration.days(noncurrentVersionExpiryDays),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
+        // Expiring a current version in a versioned bucket leaves a delete marker; once its noncurrent version is
+        // gone, this removes the marker (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html).
+        { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
       ],
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
@@ -100,6 +119,7 @@ export class LoadBalancer extends Construct {
       dropInvalidHeaderFields: true,
       desyncMitigationMode: elbv2.DesyncMitigationMode.DEFENSIVE,
       http2Enabled: true,
+      deletionProtection: props.deletionProtection ?? false,
     });
     enableAccessLogs(this, this.alb, this.accessLogBucket, 'alb');
 
@@ -122,11 +142,16 @@ export class LoadBalancer extends Construct {
     this.blueTargetGroup = targetGroup('Blue');
     this.greenTargetGroup = targetGroup('Green');
 
-    this.alb.addRedirect({
+    const redirect = this.alb.addRedirect({
       sourceProtocol: elbv2.ApplicationProtocol.HTTP,
       sourcePort: 80,
       targetProtocol: elbv2.ApplicationProtocol.HTTPS,
       targetPort: 443,
+    });
+    Validations.of(redirect).acknowledge({
+      id: 'NIST.800.53.R5-ELBv2ACMCertificateRequired',
+      reason:
+        'The plain-HTTP listener serves nothing: its only action is a 301 to HTTPS on 443, whose listener (and the test listener) use the ACM certificate.',
     });
     const notFound = elbv2.ListenerAction.fixedResponse(404, {
       contentType: 'application/json',
@@ -172,11 +197,11 @@ export class LoadBalancer extends Construct {
         { targetGroup: this.greenTargetGroup, weight: 100 },
       ]),
     });
-    this.acknowledgeFindings();
+    this.acknowledgeFindings(props);
   }
 
   /** The findings a public load balancer raises, each with why it holds here. */
-  private acknowledgeFindings(): void {
+  private acknowledgeFindings(props: LoadBalancerProps): void {
     Validations.of(this.alb.connections.securityGroups[0]!).acknowledge({
       id: 'AwsSolutions-EC23',
       reason:
@@ -186,6 +211,41 @@ export class LoadBalancer extends Construct {
       id: 'AwsSolutions-S1',
       reason:
         'This bucket receives ALB access logs; S3 server access logs of a log bucket would only log the log delivery.',
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'NIST.800.53.R5-S3BucketLoggingEnabled',
+      reason:
+        'This bucket receives ALB access logs; S3 server access logs of a log bucket would only log the log delivery.',
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
+      reason:
+        'ELB delivers access logs only to buckets encrypted with SSE-S3, not SSE-KMS (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).',
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
+      reason:
+        'Access logs are diagnostic data that expire after accessLogExpiryDays; versioning covers deletion, and a second-region copy would double the storage for logs of a regional load balancer.',
+    });
+    if (!props.deletionProtection) {
+      Validations.of(this.alb).acknowledge({
+        id: 'NIST.800.53.R5-ELBDeletionProtectionEnabled',
+        reason:
+          'Off by configuration (deletionProtection), as in dev and staging, whose teardown must not need a manual step; prod requires it on (the config refuses prod without it).',
+      });
+    }
+    const securityGroup = this.alb.connections.securityGroups[0]!;
+    // Both rules read the ingress CIDRs, and the test listener's are the NAT gateways' Elastic IPs: deploy-time
+    // tokens, on which the rules throw ("Rule threw an error during validation").
+    Validations.of(securityGroup).acknowledge({
+      id: 'NIST.800.53.R5-EC2RestrictedCommonPorts',
+      reason:
+        'Ingress is 443 and 80 (301 to HTTPS) from anywhere, by design for a public site, plus the test port from the NAT gateways’ addresses only; no other port (template test "opens 80 and 443 to the internet and nothing else").',
+    });
+    Validations.of(securityGroup).acknowledge({
+      id: 'NIST.800.53.R5-EC2RestrictedSSH',
+      reason:
+        'No SSH (22) ingress at all: 443 and 80 from anywhere, the test port from the NAT gateways’ addresses (template test "opens 80 and 443 to the internet and nothing else").',
     });
   }
 }

@@ -74,6 +74,7 @@ export class ServiceStack extends Stack {
       certificate: certificate(this, config.certificate),
       testClientCidrs: network.natCidrs,
       accessLogExpiryDays: config.accessLogExpiryDays,
+      deletionProtection: config.deletionProtection,
       healthyHttpCodes: isProductionMode(config.appEnvironment, config.appTesting) ? '200,301' : '200',
     });
     this.dnsRecord(config.certificate);

@@ -24,7 +24,9 @@ for (const { name, context } of [
     it('starts the service’s tasks with ECS Exec enabled and an init process in the web container', () => {
       service.hasResourceProperties('AWS::ECS::Service', { EnableExecuteCommand: true });
       service.hasResourceProperties('AWS::ECS::TaskDefinition', {
-        ContainerDefinitions: [Match.objectLike({ Name: 'web', LinuxParameters: { InitProcessEnabled: true } })],
+        ContainerDefinitions: Match.arrayWith([
+          Match.objectLike({ Name: 'web', LinuxParameters: { InitProcessEnabled: true } }),
+        ]),
       });
     });
 
@@ -90,13 +92,13 @@ describe('the names the CLI relies on', () => {
     service.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: appLogGroupName(names.namePrefix) });
     service.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: execLogGroupName(names.namePrefix) });
     service.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [
+      ContainerDefinitions: Match.arrayWith([
         Match.objectLike({
           LogConfiguration: Match.objectLike({
             Options: Match.objectLike({ 'awslogs-group': Match.anyValue(), 'awslogs-stream-prefix': 'web' }),
           }),
         }),
-      ],
+      ]),
     });
   });
 });

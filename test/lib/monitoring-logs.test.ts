@@ -179,7 +179,7 @@ describe('log archive', () => {
         RestrictPublicBuckets: true,
       },
       LifecycleConfiguration: {
-        Rules: [
+        Rules: Match.arrayWith([
           Match.objectLike({
             Status: 'Enabled',
             Transitions: [
@@ -188,7 +188,7 @@ describe('log archive', () => {
             ],
             ExpirationInDays: 365,
           }),
-        ],
+        ]),
       },
     });
     prod.data.hasResourceProperties('AWS::S3::BucketPolicy', {
@@ -202,7 +202,7 @@ describe('log archive', () => {
 
   it('expires archived logs at the configured age', () => {
     tuned.data.hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 730 })] },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 730 })]) },
     });
   });
 
