@@ -209,8 +209,16 @@ function deliveryStatements(props: LogArchiveProps): iam.PolicyStatement[] {
   return statements;
 }
 
-/** The CloudWatch Logs data-protection policy document: audit, then mask, the same identifiers. */
-function dataProtectionPolicy(scope: Construct, name: string): Record<string, unknown> {
+/**
+ * The CloudWatch Logs data-protection policy document: audit, then mask, the same identifiers
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/mask-sensitive-log-data-start.html). Used for the app log
+ * group and the WAF log group (request URIs and query strings can carry tokens).
+ */
+export function dataProtectionPolicy(
+  scope: Construct,
+  name: string,
+  description = 'Masks credentials and tokens in SoftFactory application logs',
+): Record<string, unknown> {
   const managed = CREDENTIAL_DATA_IDENTIFIERS.map((identifier) =>
     Stack.of(scope).formatArn({
       service: 'dataprotection',
@@ -223,7 +231,7 @@ function dataProtectionPolicy(scope: Construct, name: string): Record<string, un
   const identifiers = [...managed, ...Object.keys(CUSTOM_DATA_IDENTIFIERS)];
   return {
     Name: name,
-    Description: 'Masks credentials and tokens in SoftFactory application logs',
+    Description: description,
     Version: '2021-06-01',
     Configuration: {
       CustomDataIdentifier: Object.entries(CUSTOM_DATA_IDENTIFIERS).map(([Name, Regex]) => ({ Name, Regex })),

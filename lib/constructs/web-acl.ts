@@ -1,5 +1,6 @@
 import { ArnFormat, aws_logs as logs, RemovalPolicy, Stack, aws_wafv2 as wafv2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { dataProtectionPolicy } from './log-archive';
 import { retentionDays } from './log-retention';
 
 /** Name of the rate-based rule, which WAF logs as `terminatingRuleId` of the requests it blocks. */
@@ -75,6 +76,12 @@ export class WebAcl extends Construct {
       retention: retentionDays(props.logRetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Headers are redacted below; a URI or query string can still carry a token: the app log group's masking applies.
+    (this.logGroup.node.defaultChild as logs.CfnLogGroup).dataProtectionPolicy = dataProtectionPolicy(
+      this,
+      `${props.namePrefix}-waf-data-protection`,
+      'Masks credentials and tokens in the WAF request logs of SoftFactory',
+    );
     new wafv2.CfnLoggingConfiguration(this, 'Logging', {
       resourceArn: this.webAcl.attrArn,
       // The ARN WAF wants has no trailing `:*`, unlike LogGroup.logGroupArn.

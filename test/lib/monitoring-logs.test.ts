@@ -72,6 +72,20 @@ describe('log data protection', () => {
     );
   });
 
+  it('masks the same credentials and tokens in the WAF log group, whose URIs and query strings can carry them', () => {
+    // Headers are redacted by the WAF logging configuration; the rest of a request is masked like the app's lines.
+    const waf = Object.values(resourcesOf(prod.service, 'AWS::Logs::LogGroup')).find(
+      (g) => g.Properties['LogGroupName'] === 'aws-waf-logs-softfactory-prod',
+    );
+    const wafPolicy = waf?.Properties['DataProtectionPolicy'] as typeof policy | undefined;
+    assert.ok(wafPolicy, 'the WAF log group has a data-protection policy');
+    assert.deepEqual(
+      wafPolicy.Statement.map((st) => [Object.keys(st.Operation), st.DataIdentifier]),
+      policy.Statement.map((st) => [Object.keys(st.Operation), st.DataIdentifier]),
+    );
+    assert.deepEqual(wafPolicy.Configuration, policy.Configuration);
+  });
+
   it('writes custom identifiers CloudWatch Logs accepts (≤ 200 characters from its allowed set)', () => {
     for (const { Name, Regex } of policy.Configuration.CustomDataIdentifier) {
       assert.match(Name, /^[A-Za-z0-9_-]{1,128}$/);

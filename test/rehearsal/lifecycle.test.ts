@@ -52,6 +52,10 @@ import {
   td,
 } from '../lambda/rollback/fixtures';
 
+/** The origin the app is configured to allow, as the task's CORS_ORIGINS and the hook's CORS_ALLOWED_ORIGINS carry it. */
+const ALLOWED_ORIGIN = 'https://app.example.com';
+const APP_ENV = { CORS_ORIGINS: ALLOWED_ORIGIN };
+
 const MIN = 60_000;
 /** How long RDS takes to make a manual snapshot available in this rehearsal. */
 const SNAPSHOT_MINUTES = 8;
@@ -81,10 +85,13 @@ describe('lifecycle rehearsal (ECS native blue/green)', () => {
   let degradedApp: Listening;
   before(async () => {
     process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
-    healthyApp = await listen(fakeSoftFactory({ token: SMOKE_TOKEN }).handler);
+    healthyApp = await listen(fakeSoftFactory({ token: SMOKE_TOKEN, env: APP_ENV }).handler);
     degradedApp = await listen(
-      fakeSoftFactory({ token: SMOKE_TOKEN, overrides: { 'GET /health': broken.json(200, { status: 'degraded' }) } })
-        .handler,
+      fakeSoftFactory({
+        token: SMOKE_TOKEN,
+        env: APP_ENV,
+        overrides: { 'GET /health': broken.json(200, { status: 'degraded' }) },
+      }).handler,
     );
   });
   const rds = mockClient(RDSClient);
@@ -206,6 +213,7 @@ describe('lifecycle rehearsal (ECS native blue/green)', () => {
         STAGE: 'prod',
         // The fake runs in SoftFactory's default (test) mode; production mode has its own smoke tests.
         APP_MODE: 'test',
+        CORS_ALLOWED_ORIGINS: ALLOWED_ORIGIN,
         MAX_ATTEMPTS: '3',
         CALLBACK_DELAY_SECONDS: '30',
         CHECK_TIMEOUT_MS: '5000',

@@ -39,6 +39,10 @@ import { broken, fakeSoftFactory } from '../fixtures/smoke/fake-softfactory';
 import { type Listening, listen } from '../fixtures/smoke/servers';
 import { FakeClock } from '../lambda/rollback/fixtures';
 
+/** The origin the app is configured to allow, as the task's CORS_ORIGINS and the hook's CORS_ALLOWED_ORIGINS carry it. */
+const ALLOWED_ORIGIN = 'https://app.example.com';
+const APP_ENV = { CORS_ORIGINS: ALLOWED_ORIGIN };
+
 const MIN = 60_000;
 const ACCOUNT = '123456789012';
 const CLUSTER = 'softfactory-prod';
@@ -80,9 +84,10 @@ describe('progressive delivery rehearsal (canary, linear, approval pause)', () =
   /** Green answers degraded health from this production step on (Infinity: always healthy). */
   let degradedFromStep = Number.POSITIVE_INFINITY;
   let currentStep = 0;
-  const healthy = fakeSoftFactory({ token: SMOKE_TOKEN }).handler;
+  const healthy = fakeSoftFactory({ token: SMOKE_TOKEN, env: APP_ENV }).handler;
   const degraded = fakeSoftFactory({
     token: SMOKE_TOKEN,
+    env: APP_ENV,
     overrides: { 'GET /health': broken.json(200, { status: 'degraded' }) },
   }).handler;
 
@@ -125,6 +130,7 @@ describe('progressive delivery rehearsal (canary, linear, approval pause)', () =
       TOPIC_ARN: `arn:aws:sns:eu-west-1:${ACCOUNT}:softfactory-prod-alarms`,
       STAGE: 'prod',
       APP_MODE: 'test',
+      CORS_ALLOWED_ORIGINS: ALLOWED_ORIGIN,
       MAX_ATTEMPTS: '3',
       CALLBACK_DELAY_SECONDS: '30',
       CHECK_TIMEOUT_MS: '5000',

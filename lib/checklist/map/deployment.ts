@@ -12,13 +12,14 @@ import {
   hook,
   MONITORING_ALARMS,
   pin,
-  REVIEW_ROUTES,
+  REVIEW_TOKEN_ROUTES,
   SMOKE_HANDLER,
   SNAPSHOT_HOOK,
-  SNS_ROUTES,
+  SNS_TOKEN_ROUTES,
   STACKS,
   section,
   smoke,
+  TEST_GATE,
   test,
 } from './refs';
 
@@ -42,8 +43,6 @@ export const DEPLOYMENT_PHASE: readonly MapEntry[] = [
           'automated backups (7 days dev, 30 prod)',
           STACKS,
           'keeps backups 7 days in dev and 30 in prod; prod is Multi-AZ with deletion protection',
-          pin('data', 'AWS::RDS::DBInstance', 'BackupRetentionPeriod'),
-          pin('data', 'AWS::RDS::DBInstance', 'DeletionProtection'),
         ),
       ],
     },
@@ -90,16 +89,17 @@ export const DEPLOYMENT_PHASE: readonly MapEntry[] = [
     {
       id: 'deploy-3-all-endpoints',
       text: 'All endpoints respond',
-      partial: '17 of about 55 API routes plus /health, unauthenticated, 401 accepted',
       enforcement: [
         hook('POST_PRODUCTION_TRAFFIC_SHIFT'),
-        ...SNS_ROUTES,
-        ...REVIEW_ROUTES,
-        ...smoke('auth-me', 'health'),
+        ...SNS_TOKEN_ROUTES,
+        ...REVIEW_TOKEN_ROUTES,
+        ...smoke('auth-me-token', 'health', 'ready-database'),
         test(SMOKE_HANDLER, 'smokes PRODUCTION_URL after the production shift and TEST_URL after the test shift'),
         cli('release-status'),
       ],
-      note: 'validate_before_deploy.sh becomes the smoke suite, run by the hook against the public URL after the shift.',
+      note:
+        'validate_before_deploy.sh becomes the smoke suite, run by the hook against the public URL after the shift: every ' +
+        'route the checklist names, with the smoke token.',
     },
     {
       id: 'deploy-3-no-error-spike',
@@ -110,14 +110,12 @@ export const DEPLOYMENT_PHASE: readonly MapEntry[] = [
           'error-rate alarm is a deployment alarm: rollback on alarm',
           MONITORING_ALARMS,
           'names the error-rate, latency and unhealthy-hosts alarms on the ECS service, rolling back on alarm',
-          pin('service', 'AWS::ECS::Service', 'DeploymentConfiguration.Alarms'),
         ),
         cdk(
           '5-minute bake time watched by the deployment alarms',
           STACKS,
           'deploys blue/green with the production and test listener rules and a 5-minute bake',
           pin('service', 'AWS::ECS::Service', 'DeploymentConfiguration.Strategy'),
-          pin('service', 'AWS::ECS::Service', 'DeploymentConfiguration.BakeTimeInMinutes'),
         ),
       ],
       note: 'The checklist’s “errors in the first 5 minutes” is the bake time: a spike rolls the release back by itself.',
@@ -125,10 +123,8 @@ export const DEPLOYMENT_PHASE: readonly MapEntry[] = [
     {
       id: 'deploy-3-db-connectivity',
       text: 'Database connectivity verified',
-      partial:
-        "indirect: a 401 without a token needs no database, and the security-group test only shows 5432 is open; no check reads the app's database status",
       enforcement: [
-        ...smoke('auth-me-token', 'auth-me'),
+        ...smoke('ready-database', 'auth-me-token'),
         hook('POST_PRODUCTION_TRAFFIC_SHIFT'),
         cdk(
           'the database admits the service tasks on 5432',
@@ -136,18 +132,27 @@ export const DEPLOYMENT_PHASE: readonly MapEntry[] = [
           'admits only the service tasks on 5432, with no other ingress on the database',
         ),
       ],
+      note: 'ready-database reads the app’s own /ready answer: 200 with database "ok", the app having queried it.',
     },
     {
       id: 'deploy-3-all-teams-features',
       text: "All 8 teams' features working",
-      partial:
-        'four unauthenticated route checks (401 accepted); the features of teams B, D and H are not exercised at the hook',
       enforcement: [
-        ...smoke('auth-me', 'sns-posts', 'sns-linkinbio', 'review-listings'),
+        ...smoke('auth-me-token', 'sns-posts-token', 'sns-linkinbio-token', 'review-listings-token'),
+        ...smoke(
+          'page-sns-create-localstorage',
+          'page-monetize-apexcharts',
+          'page-review-aggregator-api',
+          'api-js-functions',
+        ),
+        ...smoke('review-scrape-now'),
         hook('POST_PRODUCTION_TRAFFIC_SHIFT'),
+        TEST_GATE,
         cli('release-status'),
       ],
-      note: 'The checklist’s sample (one route per team); the TEAM READINESS items cover each team’s routes and pages.',
+      note:
+        'The checklist’s sample of each team with the smoke token (A auth/me, B/G posts, C linkinbio, D/F listings), plus ' +
+        'the pages and api.js of teams B, C, F and H at both shifts and Team D’s scrape at the test-traffic gate.',
     },
   ]),
 ];

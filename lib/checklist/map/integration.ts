@@ -4,7 +4,7 @@
  * One part of CHECKLIST_MAP: lib/checklist/checklist-map.ts lists the parts in the checklist's order.
  */
 import type { MapEntry } from '../coverage';
-import { APP_CI, BOTH_SHIFTS, cli, MIGRATE_PG, SMOKE_DEFAULT, section, smoke, test, WRITES } from './refs';
+import { APP_CI, BOTH_SHIFTS, cli, MIGRATE_PG, SMOKE_HANDLER, section, smoke, TEST_GATE, test, WRITES } from './refs';
 
 export const INTEGRATION_PHASE: readonly MapEntry[] = [
   ...section('INTEGRATION PHASE › 1. End-to-End Flow Testing', [
@@ -16,14 +16,19 @@ export const INTEGRATION_PHASE: readonly MapEntry[] = [
     {
       id: 'int-1-sns-post-flow',
       text: 'SNS Post Creation Flow',
-      partial:
-        'step 2 (create a post) writes data and runs only with sfdeploy smoke --allow-writes, never at a deployment hook',
       enforcement: [
         ...smoke('sns-accounts-token', 'sns-post-create'),
-        cli('smoke'),
-        test(SMOKE_DEFAULT, 'with writes allowed creates a post and deletes it again'),
+        TEST_GATE,
+        test(
+          SMOKE_HANDLER,
+          'makes the unattended writes at the test-traffic gate with SMOKE_WRITES, leaving nothing behind, and none at the production gate',
+        ),
+        test(
+          SMOKE_HANDLER,
+          'fails the test-traffic gate when an unattended write fails (a post that cannot be created)',
+        ),
       ],
-      note: WRITES,
+      note: 'The post is created on green at the test-traffic gate and deleted again in the same run.',
     },
     {
       id: 'int-1-review-listing-flow',
@@ -45,9 +50,8 @@ export const INTEGRATION_PHASE: readonly MapEntry[] = [
     {
       id: 'int-2-css-js',
       text: 'CSS/JS files are served',
-      partial: "only the index page's references to .css/.js are checked; no CSS or JS file is fetched",
-      enforcement: [...smoke('page-index'), ...BOTH_SHIFTS],
-      note: 'page-index checks that the platform index references its CSS/JS, as the checklist’s grep does.',
+      enforcement: [...smoke('page-index', 'asset-index-css', 'asset-index-js'), ...BOTH_SHIFTS],
+      note: 'The stylesheet and script the index page references are fetched and must answer 200 with their content type.',
     },
     {
       id: 'int-2-frontend-apis-match',

@@ -6,9 +6,12 @@
 import type { MapEntry } from '../coverage';
 import {
   APP_CI,
+  AUDIT_MONITORING,
   alarm,
   CONFIG,
   cdk,
+  DATABASE_HARDENING,
+  GITHUB_WORKFLOW,
   MONITORING_ALARMS,
   MONITORING_DASHBOARD,
   MONITORING_LOGS,
@@ -17,6 +20,7 @@ import {
   pin,
   STACKS,
   section,
+  test,
 } from './refs';
 
 export const MONITORING_PHASE: readonly MapEntry[] = [
@@ -73,7 +77,6 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
           STACKS,
           'forces TLS and logs statements slower than 500 ms',
           pin('data', 'AWS::RDS::DBParameterGroup', 'Parameters.log_min_duration_statement'),
-          pin('data', 'AWS::RDS::DBParameterGroup', 'Parameters.rds\\.force_ssl'),
         ),
         ...alarm('db-cpu', 'db-connections'),
       ],
@@ -103,17 +106,12 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
     {
       id: 'mon-1-network-io',
       text: 'Network I/O',
-      partial: 'collected by Container Insights but neither on the dashboard nor alarmed',
       enforcement: [
-        cdk(
-          'Container Insights (enhanced) collects task network rx/tx',
-          STACKS,
-          'runs an ECS cluster with enhanced Container Insights',
-          pin('service', 'AWS::ECS::Cluster', 'ClusterSettings'),
-        ),
+        test(AUDIT_MONITORING, 'graphs the service’s received and sent bytes from Container Insights on the dashboard'),
+        cdk('ECS Container Insights (enhanced)', STACKS, 'runs an ECS cluster with enhanced Container Insights'),
         cdk('VPC flow logs to CloudWatch Logs', STACKS, 'logs VPC flows to CloudWatch Logs with 30-day retention'),
       ],
-      note: 'Collected, not alarmed: no checklist threshold exists for network I/O.',
+      note: 'Shown, not alarmed: bytes per second have no fixed healthy threshold; no traffic at all is caught by healthy-hosts.',
     },
     {
       id: 'mon-1-container-health',
@@ -153,7 +151,6 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
           'error-rate alarm above 1 %',
           MONITORING_ALARMS,
           'fires above 1 % in 3 of 5 one-minute periods, missing data not breaching',
-          pin('service', 'AWS::CloudWatch::Alarm', 'Threshold'),
         ),
       ],
     },
@@ -166,7 +163,6 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
           'latency alarm above 0.5 s at p95',
           MONITORING_ALARMS,
           'watches TargetResponseTime p95 per minute above 0.5 s (seconds), ignoring low-sample percentiles',
-          pin('service', 'AWS::CloudWatch::Alarm', 'Threshold'),
         ),
       ],
     },
@@ -196,7 +192,6 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
           'service CPU above 80 % for 5 minutes',
           MONITORING_ALARMS,
           'fires on ECS service CPU (average) above 80 % for 5 minutes',
-          pin('service', 'AWS::CloudWatch::Alarm', 'Threshold'),
         ),
         cdk(
           'database CPU above 80 % for 5 minutes',
@@ -211,7 +206,12 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
       id: 'mon-2-centralized-logging',
       text: 'Centralized logging set up',
       enforcement: [
-        cdk('app logs in a CloudWatch log group', STACKS, 'ships app logs to a log group with 30-day retention'),
+        cdk(
+          'app logs in a CloudWatch log group',
+          STACKS,
+          'ships app logs to a log group with 30-day retention',
+          pin('service', 'AWS::ECS::TaskDefinition', 'ContainerDefinitions.0.LogConfiguration.Options.awslogs-group'),
+        ),
         cdk(
           'app logs streamed to the S3 log archive',
           MONITORING_LOGS,
@@ -222,7 +222,14 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
     {
       id: 'mon-2-logging-stack',
       text: 'ELK Stack / Splunk / CloudWatch',
-      enforcement: [cdk('CloudWatch Logs', STACKS, 'ships app logs to a log group with 30-day retention')],
+      enforcement: [
+        cdk(
+          'CloudWatch Logs',
+          STACKS,
+          'ships app logs to a log group with 30-day retention',
+          pin('service', 'AWS::ECS::TaskDefinition', 'ContainerDefinitions.0.LogConfiguration.Options.awslogs-group'),
+        ),
+      ],
       note: 'CloudWatch, one of the three the checklist allows.',
     },
     {
@@ -233,6 +240,7 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
           'container logs through the awslogs driver to the app log group',
           STACKS,
           'ships app logs to a log group with 30-day retention',
+          pin('service', 'AWS::ECS::TaskDefinition', 'ContainerDefinitions.0.LogConfiguration.Options.awslogs-group'),
         ),
         cdk(
           'every app log event archived through Firehose',
@@ -254,6 +262,7 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
           'archive keys partitioned year=/month=/day=',
           MONITORING_LOGS,
           'wires the app log group → subscription → Firehose → archive bucket with lifecycle, end to end',
+          pin('service', 'AWS::KinesisFirehose::DeliveryStream', 'ExtendedS3DestinationConfiguration.Prefix'),
         ),
       ],
     },
@@ -304,18 +313,28 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
     {
       id: 'mon-3-weekly-vacuum',
       text: 'Weekly database optimization',
-      outOfScope:
-        'SQLite’s VACUUM does not apply after the move to PostgreSQL, where autovacuum (on by default in RDS; the ' +
-        'parameter group does not turn it off) does routine VACUUM/ANALYZE. No test asserts the autovacuum setting, ' +
-        'so it is not claimed as enforced.',
+      enforcement: [test(AUDIT_MONITORING, 'leaves autovacuum on in every stage’s parameter group')],
+      note: 'SQLite’s VACUUM does not apply after the move to PostgreSQL, where autovacuum does the weekly job continuously.',
     },
     {
       id: 'mon-3-security-patches',
       text: 'Monthly security patches',
-      outOfScope:
-        'Patching is split: AWS patches the Fargate hosts; RDS applies minor versions in its maintenance window ' +
-        '(autoMinorVersionUpgrade is set but no test asserts it); the app image’s packages are the app’s build. A ' +
-        'monthly routine is a team practice.',
+      enforcement: [
+        cdk(
+          'RDS applies minor engine versions automatically in its maintenance window',
+          AUDIT_MONITORING,
+          'applies minor engine versions automatically, in every stage',
+        ),
+        cdk(
+          'backup and maintenance windows pinned apart',
+          DATABASE_HARDENING,
+          'opens its window at least an hour after the database’s pinned backup and maintenance windows close',
+        ),
+        test(GITHUB_WORKFLOW, 'fails on HIGH findings of a basic scan, naming the counts'),
+      ],
+      note:
+        'RDS patches its engine weekly (Sunday 22:00 UTC), AWS patches the Fargate hosts, and the deploy workflow refuses an ' +
+        'image with CRITICAL or HIGH findings.',
     },
     {
       id: 'mon-3-python-packages',
@@ -325,14 +344,21 @@ export const MONITORING_PHASE: readonly MapEntry[] = [
     {
       id: 'mon-3-os-patches',
       text: 'OS security patches',
-      outOfScope:
-        'Fargate hosts are patched by AWS; the container’s OS layer comes from the app’s Dockerfile base image, ' +
-        'refreshed by rebuilding the app image (its CI).',
+      enforcement: [
+        test(GITHUB_WORKFLOW, 'fails on HIGH findings of a basic scan, naming the counts'),
+        test(GITHUB_WORKFLOW, 'fails when there is no scan, or the scan failed or could not judge the image'),
+      ],
+      note:
+        'The deploy workflow’s image scan gate: no deploy of an image whose OS packages have CRITICAL or HIGH findings, or ' +
+        'that was never scanned. Fargate hosts are patched by AWS.',
     },
     {
       id: 'mon-3-pip-audit',
       text: 'Dependency audit (`pip audit`)',
-      outOfScope: `pip audit of the app's Python dependencies ${APP_CI}.`,
+      partial:
+        'Python packages are scanned only where the registry has enhanced scanning (Amazon Inspector) on; basic scanning ' +
+        'covers OS packages, so with it the gate checks no pip dependency.',
+      enforcement: [test(GITHUB_WORKFLOW, 'fails on a CRITICAL finding of an enhanced (Inspector) scan')],
     },
     {
       id: 'mon-3-quarterly-review',

@@ -60,13 +60,11 @@ export const PERFORMANCE_PHASE: readonly MapEntry[] = [
           STACKS,
           'forces TLS and logs statements slower than 500 ms',
           pin('data', 'AWS::RDS::DBParameterGroup', 'Parameters.log_min_duration_statement'),
-          pin('data', 'AWS::RDS::DBParameterGroup', 'Parameters.rds\\.force_ssl'),
         ),
         cdk(
           'postgresql log exported to CloudWatch Logs',
           STACKS,
           'exports PostgreSQL logs to log groups with 30-day retention created before the instance',
-          pin('data', 'AWS::RDS::DBInstance', 'EnableCloudwatchLogsExports'),
         ),
       ],
     },

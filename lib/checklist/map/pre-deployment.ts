@@ -6,15 +6,16 @@
 import type { MapEntry } from '../coverage';
 import {
   APP_CI,
+  AUDIT_MONITORING,
   alarm,
   BOTH_SHIFTS,
   cdk,
   cli,
   DEPLOY_PATH,
   hook,
+  MIGRATE_INTEGRITY,
   MIGRATE_PG,
   MIGRATE_SCHEMA,
-  MONITORING_LOGS,
   PRODUCTION_MODE,
   pin,
   SMOKE_SPEC,
@@ -71,7 +72,6 @@ export const PRE_DEPLOYMENT_PHASE: readonly MapEntry[] = [
           STACKS,
           'deploys blue/green with the production and test listener rules and a 5-minute bake',
           pin('service', 'AWS::ECS::Service', 'DeploymentConfiguration.Strategy'),
-          pin('service', 'AWS::ECS::Service', 'DeploymentConfiguration.BakeTimeInMinutes'),
         ),
       ],
       note: 'No `pkill python`: each release starts fresh tasks and retires the old ones only after green passed.',
@@ -106,20 +106,24 @@ export const PRE_DEPLOYMENT_PHASE: readonly MapEntry[] = [
     {
       id: 'pre-2-startup-errors',
       text: 'Check for startup errors in logs',
-      partial:
-        "nothing reads the logs for errors: no metric filter or alarm on error lines, and no test pins the container's log driver to the app log group",
       enforcement: [
-        cdk('app logs in a CloudWatch log group', STACKS, 'ships app logs to a log group with 30-day retention'),
         cdk(
-          'saved Logs Insights query errors-last-5-minutes',
-          MONITORING_LOGS,
-          'saves Logs Insights queries: errors in the last 5 minutes, requests slower than 500 ms, 5xx by path',
+          'the web container logs to the app log group (awslogs-group pinned)',
+          STACKS,
+          'ships app logs to a log group with 30-day retention',
+          pin('service', 'AWS::ECS::TaskDefinition', 'ContainerDefinitions.0.LogConfiguration.Options.awslogs-group'),
         ),
-        ...alarm('unhealthy-hosts'),
+        cdk(
+          'a metric filter counts every ERROR, CRITICAL, Traceback or Exception line of that group',
+          AUDIT_MONITORING,
+          'counts every app log line with ERROR, CRITICAL, Traceback or Exception in a per-stage metric',
+        ),
+        ...alarm('app-error-lines', 'unhealthy-hosts'),
+        test(AUDIT_MONITORING, 'alarms on any error line in a minute and notifies the stage topic, with a runbook'),
       ],
       note:
-        'A task that fails to start never passes the health check: the unhealthy-hosts deployment alarm rolls the ' +
-        'release back. Reading the log lines is a person’s job; the saved query is the `tail | grep` of the checklist.',
+        'Any error line in a minute raises app-error-lines to the stage topic; a task that fails to start never passes the ' +
+        'health check, and the unhealthy-hosts deployment alarm rolls the release back.',
     },
   ]),
   ...section('PRE-DEPLOYMENT PHASE › 3. Database Validation', [
@@ -154,17 +158,19 @@ export const PRE_DEPLOYMENT_PHASE: readonly MapEntry[] = [
     {
       id: 'pre-3-no-corruption',
       text: 'No database corruption',
-      partial:
-        'PRAGMA integrity_check is not run on the SQLite file: a damaged index or b-tree of the source goes unnoticed',
       enforcement: [
         cli('migrate'),
-        test(MIGRATE_PG, 'loads every row and verifies counts, checksums, keys and indexes'),
+        test(MIGRATE_INTEGRITY, 'refuses a damaged source before a migration reads or writes anything'),
+        test(
+          MIGRATE_INTEGRITY,
+          '--check runs the full integrity_check, which finds an index that no longer matches its table',
+        ),
+        test(MIGRATE_INTEGRITY, 'sfdeploy migrate --check exits 2 with one line naming the file and the first problem'),
         test(MIGRATE_PG, '--verify-only finds a changed value in the target'),
       ],
       note:
-        'Checked where it matters for production: every row is read and checksummed on both sides, so a transfer ' +
-        'that changed data fails. `PRAGMA integrity_check` of the SQLite file itself is not run (an unreadable page ' +
-        'fails the read; a damaged index of the source would not be noticed).',
+        'PRAGMA quick_check before every migration, the full integrity_check with --check; then every row is checksummed ' +
+        'on both sides.',
     },
     {
       id: 'pre-3-backup',
@@ -196,10 +202,24 @@ export const PRE_DEPLOYMENT_PHASE: readonly MapEntry[] = [
       id: 'pre-4-critical-endpoints',
       text: 'All critical endpoints return 200/401/201 (NOT 404)',
       enforcement: [
-        ...smoke('sns-posts', 'review-listings', 'auth-me'),
+        ...smoke(
+          'sns-posts-token',
+          'review-listings-token',
+          'auth-me-token',
+          'sns-posts',
+          'review-listings',
+          'auth-me',
+        ),
         ...BOTH_SHIFTS,
         test(SMOKE_SPEC, 'never accepts a 404 from a read-only route check'),
+        test(
+          SMOKE_SPEC,
+          'sends the smoke token to every API route the checklist names, expecting 200 (405 for a POST-only route to GET)',
+        ),
       ],
+      note:
+        'The -token checks send the smoke token and expect 200, so an app that authenticates before routing (a 401 for ' +
+        'any path) cannot pass a missing route; the unauthenticated checks test the auth layer.',
     },
   ]),
 ];

@@ -36,6 +36,13 @@ export const ROLLBACK_HANDLER = 'test/lambda/rollback/handler.test.ts';
 export const MIGRATE_PG = 'test/lambda/migrate/migrate-pg.test.ts';
 export const MIGRATE_SCHEMA = 'test/lambda/migrate/schema.test.ts';
 export const MIGRATE_RESUME = 'test/lambda/migrate/crash-resume.test.ts';
+export const MIGRATE_INTEGRITY = 'test/lambda/migrate/integrity.test.ts';
+export const AUDIT_MONITORING = 'test/lib/audit-monitoring.test.ts';
+export const DATABASE_HARDENING = 'test/lib/database-hardening.test.ts';
+export const HARDENING_ENCRYPTION = 'test/lib/hardening-encryption.test.ts';
+export const FIRST_CONTACT = 'test/lib/first-contact.test.ts';
+export const GITHUB_WORKFLOW = 'test/github-workflow.test.ts';
+export const SMOKE_HOOK_CONSTRUCT = 'test/lambda/smoke/smoke-hook-construct.test.ts';
 
 /** Smoke checks run by the deployment hooks (green, then production): every read-only check of the default spec. */
 export const BOTH_SHIFTS: EnforcementRef[] = [hook('POST_TEST_TRAFFIC_SHIFT'), hook('POST_PRODUCTION_TRAFFIC_SHIFT')];
@@ -51,6 +58,29 @@ export const SNS_ROUTES = smoke(
   'sns-trending',
   'sns-competitor',
 );
+/** The same routes with the smoke token, expecting the answer a registered route gives (200; 405 for POST-only). */
+export const SNS_TOKEN_ROUTES = smoke(
+  'sns-accounts-token',
+  'sns-posts-token',
+  'sns-templates-token',
+  'sns-workflows-token',
+  'sns-automate-token',
+  'sns-ai-generate-token',
+  'sns-linkinbio-token',
+  'sns-trending-token',
+  'sns-competitor-token',
+);
+export const REVIEW_TOKEN_ROUTES = smoke(
+  'review-listings-token',
+  'review-campaigns-token',
+  'review-accounts-token',
+  'review-applications-token',
+  'review-auto-apply-token',
+  'review-rules-token',
+);
+/** The data-writing checks marked unattended run at the test-traffic gate (config smokeWrites, on by default). */
+export const TEST_GATE: EnforcementRef = hook('POST_TEST_TRAFFIC_SHIFT');
+
 export const REVIEW_ROUTES = smoke(
   'review-listings',
   'review-campaigns',

@@ -3,7 +3,7 @@
  * One part of CHECKLIST_MAP: lib/checklist/checklist-map.ts lists the parts in the checklist's order.
  */
 import type { MapEntry } from '../coverage';
-import { alarm, cdk, cli, hook, MONITORING_ALARMS, pin, ROLLBACK_HANDLER, section, smoke, test } from './refs';
+import { alarm, cdk, cli, MONITORING_ALARMS, pin, ROLLBACK_HANDLER, STACKS, section, test } from './refs';
 
 export const ROLLBACK_PHASE: readonly MapEntry[] = [
   ...section('ROLLBACK PHASE › 2. Rollback Checklist', [
@@ -23,7 +23,6 @@ export const ROLLBACK_PHASE: readonly MapEntry[] = [
           'ECS rolls back to the previous revision on a deployment alarm',
           MONITORING_ALARMS,
           'names the error-rate, latency and unhealthy-hosts alarms on the ECS service, rolling back on alarm',
-          pin('service', 'AWS::ECS::Service', 'DeploymentConfiguration.Alarms'),
         ),
         test(
           ROLLBACK_HANDLER,
@@ -49,13 +48,20 @@ export const ROLLBACK_PHASE: readonly MapEntry[] = [
     {
       id: 'rollback-2-health-check',
       text: 'Health check passing',
-      partial:
-        'during an ECS rollback the smoke hook answers without a request: only the healthy/unhealthy-hosts alarms watch the restored revision',
       enforcement: [
-        ...smoke('health'),
-        hook('POST_PRODUCTION_TRAFFIC_SHIFT'),
         ...alarm('healthy-hosts', 'unhealthy-hosts'),
+        cdk(
+          'target groups health-check GET /health on every task of both revisions',
+          STACKS,
+          'health-checks two target groups (blue, green) with GET /health expecting 200 (dev runs the app in test mode)',
+          pin('service', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'HealthCheckPath'),
+        ),
+        cli('release-status'),
       ],
+      note:
+        'ECS runs no post-shift hook during a rollback (only the traffic-shift stages), so the restored revision is ' +
+        'watched by the load balancer’s health checks and the healthy/unhealthy-hosts alarms, which reach a person (staging ' +
+        'and prod refuse a config without alarmEmails).',
     },
     {
       id: 'rollback-2-users-notified',

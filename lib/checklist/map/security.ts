@@ -6,10 +6,12 @@
 import type { MapEntry } from '../coverage';
 import {
   APP_CI,
+  AUDIT_MONITORING,
   BOTH_SHIFTS,
   CONFIG,
   cdk,
   cli,
+  FIRST_CONTACT,
   MIGRATE_PG,
   MIGRATE_RESUME,
   MIGRATE_SCHEMA,
@@ -31,7 +33,10 @@ export const SECURITY_PHASE: readonly MapEntry[] = [
       enforcement: [
         ...smoke('invalid-token', 'auth-me'),
         ...BOTH_SHIFTS,
-        test(SMOKE_SPEC, 'checks CORS with the checklist origin and invalid tokens with a JSON error'),
+        test(
+          SMOKE_SPEC,
+          'checks CORS with the configured allowed origin, exactly, and invalid tokens with a JSON error',
+        ),
       ],
     },
     {
@@ -49,13 +54,18 @@ export const SECURITY_PHASE: readonly MapEntry[] = [
     {
       id: 'sec-1-cors',
       text: 'CORS configured correctly',
-      partial:
-        'the check asserts that Access-Control-Allow-Origin is present, not that it holds the configured origin (`*` passes)',
       enforcement: [
-        ...smoke('cors-health'),
+        ...smoke('cors-health', 'cors-foreign-origin'),
         ...BOTH_SHIFTS,
-        test(SMOKE_SPEC, 'checks CORS with the checklist origin and invalid tokens with a JSON error'),
+        test(
+          SMOKE_SPEC,
+          'checks CORS with the configured allowed origin, exactly, and invalid tokens with a JSON error',
+        ),
+        test(SMOKE_DEFAULT, 'asserts every configured origin, one check each'),
       ],
+      note:
+        'The task’s CORS_ORIGINS and the checks come from one config key (corsAllowedOrigins, default https://<domainName>): ' +
+        'each configured origin must be echoed exactly, `*` fails, and an origin not configured gets no grant.',
     },
   ]),
   ...section('SECURITY PHASE › 2. Data Protection', [
@@ -67,8 +77,6 @@ export const SECURITY_PHASE: readonly MapEntry[] = [
           'RDS PostgreSQL 17, encrypted, isolated subnets',
           STACKS,
           'runs PostgreSQL 17 in the isolated subnets, encrypted with its own KMS key',
-          pin('data', 'AWS::RDS::DBInstance', 'StorageEncrypted'),
-          pin('data', 'AWS::RDS::DBInstance', 'KmsKeyId'),
         ),
         cdk(
           'the app reads DATABASE_URL assembled from the database secret',
@@ -118,8 +126,6 @@ export const SECURITY_PHASE: readonly MapEntry[] = [
     {
       id: 'sec-2-sensitive-data-not-logged',
       text: 'Sensitive data not logged',
-      partial:
-        "masking applies to the app log group only: WAF logs keep the Authorization header in clear, and no test pins the container's log driver to the masked group",
       enforcement: [
         cdk(
           'data-protection policy masking credentials and tokens in the app log group',
@@ -132,11 +138,27 @@ export const SECURITY_PHASE: readonly MapEntry[] = [
           MONITORING_LOGS,
           'masks the secrets SoftFactory could log, and leaves ordinary lines alone',
         ),
+        cdk(
+          'the container logs to that masked group',
+          AUDIT_MONITORING,
+          'is the group that is masked, archived, queried and read for errors',
+        ),
+        cdk(
+          'WAF logs redact the authorization and cookie headers',
+          FIRST_CONTACT,
+          'redacts the authorization and cookie headers in the WAF logs',
+        ),
+        cdk(
+          'the WAF log group masks the same identifiers',
+          MONITORING_LOGS,
+          'masks the same credentials and tokens in the WAF log group, whose URIs and query strings can carry them',
+        ),
         cdk('no password in any template', STACKS, 'puts no password in any template'),
       ],
       note:
-        'What the app writes is the app’s; the deployment masks what slips through (readers without logs:Unmask see ' +
-        '****) and puts no secret in templates, environment variables or logs of its own.',
+        'Credentials and tokens are masked in every log group a request or the app writes to (CloudWatch Logs masks on ' +
+        'read; logs:Unmask is an IAM permission nobody is granted here), the WAF never logs the Authorization or Cookie ' +
+        'header, and every log group is encrypted with its stack’s key.',
     },
   ]),
   ...section('SECURITY PHASE › 3. Input Validation', [
@@ -152,17 +174,17 @@ export const SECURITY_PHASE: readonly MapEntry[] = [
     {
       id: 'sec-3-sql-injection',
       text: 'SQL injection prevention (SQLAlchemy ORM used)',
-      partial:
-        'an edge control, not the ORM the item names, and the test does not assert that the managed rule groups block (count mode passes)',
       enforcement: [
         cdk(
-          'WAF web ACL with AWSManagedRulesSQLiRuleSet on the ALB',
+          'WAF web ACL with AWSManagedRulesSQLiRuleSet on the ALB, blocking (no count mode)',
           STACKS,
           'protects the ALB with a WAF web ACL: per-IP rate limit, three AWS managed rule groups, and logging',
-          pin('service', 'AWS::WAFv2::WebACL', 'Rules.0.Action'),
+          pin('service', 'AWS::WAFv2::WebACL', 'Rules.1.OverrideAction'),
         ),
       ],
-      note: `At the edge only: that queries go through the ORM (the checklist's grep) ${APP_CI}.`,
+      note:
+        'The deployment’s SQL injection control is at the edge: the SQLi managed rule group blocks at the ALB. That the ' +
+        'app uses the ORM is its own code (its CI).',
     },
   ]),
   ...section('SECURITY PHASE › 4. API Security', [
@@ -188,14 +210,16 @@ export const SECURITY_PHASE: readonly MapEntry[] = [
     {
       id: 'sec-4-rate-limit-logs',
       text: 'Verify rate limits in logs',
-      partial:
-        "the test does not assert that the WAF logs go to this stack's aws-waf-logs group, and nothing reads the logs for rate-limit blocks",
       enforcement: [
-        cdk(
-          'WAF logging to aws-waf-logs-softfactory-<stage>',
+        // The logging destination is a required property: no pin can remove it, the test asserts its value.
+        test(
           STACKS,
           'protects the ALB with a WAF web ACL: per-IP rate limit, three AWS managed rule groups, and logging',
-          pin('service', 'AWS::WAFv2::WebACL', 'Rules.0.Action'),
+        ),
+        cdk(
+          'saved Logs Insights query for the requests the rate-based rule blocked',
+          AUDIT_MONITORING,
+          'saves a Logs Insights query on the WAF log group for the requests the rate-based rule blocked',
         ),
       ],
     },
@@ -234,6 +258,7 @@ export const SECURITY_PHASE: readonly MapEntry[] = [
           CONFIG,
           'requires the host name with an imported certificate, since the smoke checks verify TLS against it',
         ),
+        ...BOTH_SHIFTS,
       ],
       note: 'Synth without a certificate warns (softfactory:placeholder-certificate); a deploy would fail at the listener.',
     },

@@ -7,16 +7,19 @@ import type { MapEntry } from '../coverage';
 import {
   APP_CI,
   BOTH_SHIFTS,
-  cli,
   REVIEW_ROUTES,
+  REVIEW_TOKEN_ROUTES,
   SMOKE_DEFAULT,
+  SMOKE_HANDLER,
+  SMOKE_HOOK_CONSTRUCT,
   SMOKE_SPEC,
   SNS_ROUTES,
+  SNS_TOKEN_ROUTES,
   STATUS_LABEL,
   section,
   smoke,
+  TEST_GATE,
   test,
-  WRITES,
 } from './refs';
 
 export const TEAM_READINESS_PHASE: readonly MapEntry[] = [
@@ -74,7 +77,8 @@ export const TEAM_READINESS_PHASE: readonly MapEntry[] = [
     {
       id: 'team-b-localstorage-token',
       text: 'localStorage token handling present',
-      outOfScope: `A grep of web/sns-auto/create.html for localStorage ${APP_CI}.`,
+      enforcement: [...smoke('page-sns-create-localstorage'), ...BOTH_SHIFTS],
+      note: "The checklist's grep, over the page the deployed app serves.",
     },
     { id: 'team-b-status', text: 'Status: ✅ READY (waiting for API)', outOfScope: STATUS_LABEL },
   ]),
@@ -87,14 +91,17 @@ export const TEAM_READINESS_PHASE: readonly MapEntry[] = [
     {
       id: 'team-c-apexcharts',
       text: 'ApexCharts library loaded',
-      outOfScope: `A grep of web/sns-auto/monetize.html for ApexCharts ${APP_CI}; whether charts render needs a browser.`,
+      enforcement: [...smoke('page-monetize-apexcharts'), ...BOTH_SHIFTS],
+      note: 'The page references ApexCharts; whether charts render needs a browser.',
     },
     {
       id: 'team-c-endpoints',
       text: 'Endpoints are accessible',
-      partial:
-        'the route checks are sent without a token and accept 401/403: they prove the routes exist, not that they are accessible',
-      enforcement: [...smoke('sns-linkinbio', 'sns-trending'), ...BOTH_SHIFTS],
+      enforcement: [
+        ...smoke('sns-linkinbio-token', 'sns-trending-token', 'sns-linkinbio', 'sns-trending'),
+        ...BOTH_SHIFTS,
+      ],
+      note: 'With the smoke token, each route must answer 200 JSON; without it, 401.',
     },
     {
       id: 'team-c-status',
@@ -116,10 +123,21 @@ export const TEAM_READINESS_PHASE: readonly MapEntry[] = [
     {
       id: 'team-d-scrape-endpoint',
       text: 'Scrape endpoint accessible',
-      partial:
-        'review-scrape-now writes data, so only a person running sfdeploy smoke --allow-writes runs it; no release is gated on it',
-      enforcement: [...smoke('review-scrape-now'), cli('smoke')],
-      note: WRITES,
+      enforcement: [
+        ...smoke('review-scrape-now'),
+        TEST_GATE,
+        test(
+          SMOKE_HANDLER,
+          'makes the unattended writes at the test-traffic gate with SMOKE_WRITES, leaving nothing behind, and none at the production gate',
+        ),
+        test(
+          SMOKE_HOOK_CONSTRUCT,
+          'makes the unattended writes at the test-traffic gate by default (SMOKE_WRITES), and not with smokeWrites false',
+        ),
+      ],
+      note:
+        'Run against green through the test listener before production traffic (config smokeWrites, on by default); it ' +
+        'starts the scrape the scheduler also runs.',
     },
     {
       id: 'team-d-review-listings-data',
@@ -141,24 +159,35 @@ export const TEAM_READINESS_PHASE: readonly MapEntry[] = [
     {
       id: 'team-e-sns-endpoints',
       text: 'SNS endpoints (29) all respond',
-      partial: '9 of the SNS routes, unauthenticated, 401 accepted: not all 29, and not answering with a token',
       enforcement: [
+        ...SNS_TOKEN_ROUTES,
         ...SNS_ROUTES,
         ...BOTH_SHIFTS,
-        test(SMOKE_SPEC, 'checks every endpoint and page the checklist names'),
+        test(
+          SMOKE_SPEC,
+          'sends the smoke token to every API route the checklist names, expecting 200 (405 for a POST-only route to GET)',
+        ),
       ],
-      note: 'The nine SNS routes the checklist names (of 29); no 404, no 5xx, JSON.',
+      note:
+        'Every route of the checklist’s own loop (accounts, posts, templates, workflows, automate, ai/generate, linkinbio, ' +
+        'trending, competitor), with the smoke token as the checklist sends one, answering 200 (405 for the POST-only ' +
+        'ones). The count 29 is the app’s url_map (team-e-55-endpoints): the other routes are named nowhere outside the app.',
     },
     {
       id: 'team-e-review-endpoints',
       text: 'Review endpoints (26) all respond',
-      partial: '6 of the review routes, unauthenticated, 401 accepted: not all 26, and not answering with a token',
       enforcement: [
+        ...REVIEW_TOKEN_ROUTES,
         ...REVIEW_ROUTES,
         ...BOTH_SHIFTS,
-        test(SMOKE_SPEC, 'checks every endpoint and page the checklist names'),
+        test(
+          SMOKE_SPEC,
+          'sends the smoke token to every API route the checklist names, expecting 200 (405 for a POST-only route to GET)',
+        ),
       ],
-      note: 'The six review routes the checklist names (of 26); no 404, no 5xx, JSON.',
+      note:
+        'Every route of the checklist’s own loop (listings, campaigns, accounts, applications, auto-apply, rules), with the ' +
+        'smoke token, answering 200. The count 26 is the app’s url_map (team-e-55-endpoints).',
     },
     {
       id: 'team-e-json-errors',
@@ -188,12 +217,22 @@ export const TEAM_READINESS_PHASE: readonly MapEntry[] = [
     {
       id: 'team-f-pages-call-api',
       text: 'Pages call correct API endpoints',
-      outOfScope: `A grep of web/review/*.html for fetch(…api/review…) ${APP_CI}.`,
+      enforcement: [
+        ...smoke(
+          'page-review-aggregator-api',
+          'page-review-applications-api',
+          'page-review-accounts-api',
+          'page-review-auto-apply-api',
+        ),
+        ...BOTH_SHIFTS,
+      ],
+      note: 'Each served review page must contain its api/review calls.',
     },
     {
       id: 'team-f-auth-headers',
       text: 'Auth headers present',
-      outOfScope: `A grep of web/review/aggregator.html for Authorization ${APP_CI}.`,
+      enforcement: [...smoke('page-review-aggregator-auth'), ...BOTH_SHIFTS],
+      note: 'The served aggregator page must send an Authorization header.',
     },
     { id: 'team-f-status', text: 'Status: ✅ READY', outOfScope: STATUS_LABEL },
   ]),
@@ -201,9 +240,12 @@ export const TEAM_READINESS_PHASE: readonly MapEntry[] = [
     {
       id: 'team-g-sns-endpoints',
       text: 'All SNS endpoints respond correctly',
-      partial:
-        'the checks are unauthenticated and accept 401/403/405: the routes are registered, their answers with a token are not checked',
-      enforcement: [...smoke('sns-automate', 'sns-ai-generate', 'sns-linkinbio-stats'), ...BOTH_SHIFTS],
+      enforcement: [
+        ...smoke('sns-automate-token', 'sns-ai-generate-token', 'sns-linkinbio-stats-token'),
+        ...smoke('sns-automate', 'sns-ai-generate', 'sns-linkinbio-stats'),
+        ...BOTH_SHIFTS,
+      ],
+      note: 'The routes of Team G’s commands, with the smoke token: each answers as a registered route (200, 405 for POST-only).',
     },
     {
       id: 'team-g-caching-ttl',
@@ -227,27 +269,32 @@ export const TEAM_READINESS_PHASE: readonly MapEntry[] = [
     {
       id: 'team-h-48-functions',
       text: 'File exists and has 48+ functions',
-      outOfScope: `Counting exports of web/platform/api.js ${APP_CI}.`,
+      enforcement: [...smoke('asset-index-js', 'api-js-functions'), ...BOTH_SHIFTS],
+      note: 'The served web/platform/api.js, with at least 48 function definitions counted.',
     },
     {
       id: 'team-h-oauth-functions',
       text: 'OAuth functions present',
-      outOfScope: `A grep of web/platform/api.js for loginWith* ${APP_CI}.`,
+      enforcement: [...smoke('api-js-oauth'), ...BOTH_SHIFTS],
+      note: "The checklist's grep, over the served web/platform/api.js.",
     },
     {
       id: 'team-h-sns-functions',
       text: 'SNS API functions present',
-      outOfScope: `A grep of web/platform/api.js for sns ${APP_CI}.`,
+      enforcement: [...smoke('api-js-sns'), ...BOTH_SHIFTS],
+      note: "The checklist's grep, over the served web/platform/api.js.",
     },
     {
       id: 'team-h-review-functions',
       text: 'Review API functions present',
-      outOfScope: `A grep of web/platform/api.js for review ${APP_CI}.`,
+      enforcement: [...smoke('api-js-review'), ...BOTH_SHIFTS],
+      note: "The checklist's grep, over the served web/platform/api.js.",
     },
     {
       id: 'team-h-error-handling',
       text: 'Error handling present',
-      outOfScope: `A grep of web/platform/api.js for .catch ${APP_CI}.`,
+      enforcement: [...smoke('api-js-error-handling'), ...BOTH_SHIFTS],
+      note: "The checklist's grep, over the served web/platform/api.js.",
     },
     { id: 'team-h-status', text: 'Status: ✅ READY', outOfScope: STATUS_LABEL },
   ]),

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CHECKLIST_MAP } from '../../lib/checklist/checklist-map';
 import type { EnforcementRef, TemplatePin } from '../../lib/checklist/coverage';
-import { REMOVE_PROPERTY_ENV, synthApp } from '../helpers/synth';
+import { REMOVE_PROPERTY_ENV, synthApp } from './synth';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -23,7 +23,7 @@ interface Pinned {
 }
 
 /** Each (test, pin) once, with the items that cite it. */
-function pinnedClaims(): Pinned[] {
+export function pinnedClaims(): Pinned[] {
   const byKey = new Map<string, Pinned>();
   for (const entry of CHECKLIST_MAP) {
     for (const ref of entry.enforcement ?? []) {
@@ -84,49 +84,57 @@ function tapName(title: string): string {
   return title.replace(/\\/g, '\\\\').replace(/#/g, '\\#');
 }
 
-const claims = pinnedClaims();
+/** The map-wide checks (run once, in the first shard). */
+export function definePinRules(): void {
+  const claims = pinnedClaims();
+  describe('checklist map pins', () => {
+    it('pins a template property for every item enforced by template properties alone', () => {
+      const unpinned = CHECKLIST_MAP.filter((entry) => {
+        const refs: readonly EnforcementRef[] = entry.enforcement ?? [];
+        return (
+          entry.partial === undefined &&
+          refs.length > 0 &&
+          refs.every((r) => r.kind === 'cdk') &&
+          !refs.some((r) => r.kind === 'cdk' && (r.pins?.length ?? 0) > 0)
+        );
+      }).map((e) => e.id);
+      assert.deepEqual(unpinned, []);
+    });
 
-describe('checklist map pins', () => {
-  it('pins a template property for every item enforced by template properties alone', () => {
-    const unpinned = CHECKLIST_MAP.filter((entry) => {
-      const refs: readonly EnforcementRef[] = entry.enforcement ?? [];
-      return (
-        entry.partial === undefined &&
-        refs.length > 0 &&
-        refs.every((r) => r.kind === 'cdk') &&
-        !refs.some((r) => r.kind === 'cdk' && (r.pins?.length ?? 0) > 0)
+    it('names, in every pin, a property the synthesized dev or prod templates hold', () => {
+      const apps = [synthApp({ stage: 'dev' }), synthApp({ stage: 'prod' })];
+      const absent = claims.filter(({ pin }) =>
+        apps.every((app) => {
+          const resources = app[pin.stack].findResources(pin.type) as Record<string, { Properties?: unknown }>;
+          return Object.values(resources).every((r) => at(r.Properties, pin.property) === undefined);
+        }),
       );
-    }).map((e) => e.id);
-    assert.deepEqual(unpinned, []);
-  });
-
-  it('names, in every pin, a property the synthesized dev or prod templates hold', () => {
-    const apps = [synthApp({ stage: 'dev' }), synthApp({ stage: 'prod' })];
-    const absent = claims.filter(({ pin }) =>
-      apps.every((app) => {
-        const resources = app[pin.stack].findResources(pin.type) as Record<string, { Properties?: unknown }>;
-        return Object.values(resources).every((r) => at(r.Properties, pin.property) === undefined);
-      }),
-    );
-    assert.deepEqual(
-      absent.map(({ pin, ids }) => `${ids.join(', ')}: ${pin.stack} ${pin.type} ${pin.property}`),
-      [],
-    );
-  });
-});
-
-// Child processes synthesize on their own; two at a time keeps a 2-core machine busy without thrashing.
-describe('each pinned test fails with its property removed', { concurrency: 2 }, () => {
-  for (const { ids, file, title, pin } of claims) {
-    it(`${ids.join(', ')}: "${title}" fails without ${pin.type} ${pin.property} (${pin.stack})`, async () => {
-      const run = await runTest(file, title, pin);
-      const failedLine = new RegExp(`^\\s*not ok \\d+ - ${escapeRegExp(tapName(title))}(\\s|$)`, 'm');
-      assert.notEqual(run.code, 0, `${file} › "${title}" still passes with ${pin.property} removed`);
-      assert.match(
-        run.stdout,
-        failedLine,
-        `the test itself must fail, not its file (exit ${run.code}):\n${run.stdout.slice(-2000)}${run.stderr.slice(-1000)}`,
+      assert.deepEqual(
+        absent.map(({ pin, ids }) => `${ids.join(', ')}: ${pin.stack} ${pin.type} ${pin.property}`),
+        [],
       );
     });
-  }
-});
+  });
+}
+
+// Child processes synthesize on their own; two at a time keeps a 2-core machine busy without thrashing.
+/** Shard `shard` of `shards` of the (test, pin) claims: each shard file stays well inside the per-file timeout. */
+export function definePinMutations(shard: number, shards: number): void {
+  const claims = pinnedClaims().filter((_, i) => i % shards === shard);
+  describe(`each pinned test fails with its property removed (shard ${shard + 1} of ${shards})`, {
+    concurrency: 2,
+  }, () => {
+    for (const { ids, file, title, pin } of claims) {
+      it(`${ids.join(', ')}: "${title}" fails without ${pin.type} ${pin.property} (${pin.stack})`, async () => {
+        const run = await runTest(file, title, pin);
+        const failedLine = new RegExp(`^\\s*not ok \\d+ - ${escapeRegExp(tapName(title))}(\\s|$)`, 'm');
+        assert.notEqual(run.code, 0, `${file} › "${title}" still passes with ${pin.property} removed`);
+        assert.match(
+          run.stdout,
+          failedLine,
+          `the test itself must fail, not its file (exit ${run.code}):\n${run.stdout.slice(-2000)}${run.stderr.slice(-1000)}`,
+        );
+      });
+    }
+  });
+}
