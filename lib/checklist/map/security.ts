@@ -11,7 +11,9 @@ import {
   CONFIG,
   cdk,
   cli,
+  DATABASE_HARDENING,
   FIRST_CONTACT,
+  HARDENING_ENCRYPTION,
   MIGRATE_PG,
   MIGRATE_RESUME,
   MIGRATE_SCHEMA,
@@ -84,6 +86,16 @@ export const SECURITY_PHASE: readonly MapEntry[] = [
           'runs container web on 8000 with the stage’s app mode and DATABASE_URL assembled at start from Secrets Manager',
         ),
         cli('migrate'),
+        cdk(
+          'the master password rotated by Secrets Manager every databaseCredentialRotationDays',
+          DATABASE_HARDENING,
+          'rotates the master secret every databaseCredentialRotationDays (default 30) and never as a side effect of a deploy',
+        ),
+        cdk(
+          'IAM database authentication enabled',
+          DATABASE_HARDENING,
+          'enables IAM database authentication in every stage',
+        ),
       ],
     },
     {
@@ -154,6 +166,11 @@ export const SECURITY_PHASE: readonly MapEntry[] = [
           'masks the same credentials and tokens in the WAF log group, whose URIs and query strings can carry them',
         ),
         cdk('no password in any template', STACKS, 'puts no password in any template'),
+        cdk(
+          'every log group encrypted with its stack’s customer-managed key',
+          HARDENING_ENCRYPTION,
+          'encrypts a log group added later by any construct, and leaves one that names its own key alone',
+        ),
       ],
       note:
         'Credentials and tokens are masked in every log group a request or the app writes to (CloudWatch Logs masks on ' +
