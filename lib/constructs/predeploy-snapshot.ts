@@ -10,10 +10,10 @@ import {
 import { Construct } from 'constructs';
 import { PREDEPLOY_TAG, STAGE_TAG } from '../../lambda/shared/snapshots';
 import { snapshotHookEnvironment, snapshotHookFunctionName } from '../../lambda/snapshot-hook/env';
-import { clusterName, webServiceName } from '../../shared/names';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
 import { wildcardArnFinding } from './nag';
+import { grantReadThisServicesDeployments } from './service-deployment-access';
 import type { WebService } from './web-service';
 
 export interface PreDeploySnapshotProps {
@@ -100,30 +100,8 @@ export class PreDeploySnapshot extends Construct {
       }),
     );
 
-    // A revert (our own rollback) skips the snapshot: the hook reads what the deployment changes. By the fixed
-    // cluster and service names (`softfactory-<stage>`, `softfactory-<stage>-web`): the service references this
-    // function as its hook, so a reference back to the service from the function's policy would be a cycle.
-    const path = `${clusterName(props.stage)}/${webServiceName(props.stage)}`;
-    const ecsArn = (resource: string) =>
-      stack.formatArn({
-        service: 'ecs',
-        resource,
-        resourceName: `${path}/*`,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadThisServicesDeployments',
-        actions: ['ecs:DescribeServiceDeployments', 'ecs:DescribeServiceRevisions'],
-        resources: [ecsArn('service-deployment'), ecsArn('service-revision')],
-      }),
-    );
-    for (const kind of ['service-deployment', 'service-revision']) {
-      Validations.of(fn.role!).acknowledge({
-        id: wildcardArnFinding(stack, 'ecs', `${kind}/${path}/*`),
-        reason: `Read-only, every ${kind} of this one service: their ids are created by ECS at deploy time.`,
-      });
-    }
+    // A revert (our own rollback) skips the snapshot: the hook reads what the deployment changes.
+    grantReadThisServicesDeployments(fn, props.stage);
     Validations.of(fn.role!).acknowledge({
       id: wildcardArnFinding(stack, 'rds', `snapshot:${this.snapshotPrefix}-*`),
       reason:

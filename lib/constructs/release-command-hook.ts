@@ -12,10 +12,11 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { type ReleaseCommandEnvironment, releaseCommandFunctionName } from '../../lambda/release-command/env';
-import { clusterName, webServiceName } from '../../shared/names';
+import { clusterName } from '../../shared/names';
 import type { Stage } from '../config/stage-config';
 import { HouseFunction } from './house-function';
 import { wildcardArnFinding, wildcardResourceFinding } from './nag';
+import { grantReadThisServicesDeployments } from './service-deployment-access';
 import { CONTAINER_NAME, type WebService } from './web-service';
 
 export interface ReleaseCommandHookProps {
@@ -145,21 +146,7 @@ export class ReleaseCommandHook extends Construct {
         conditions: { ArnEquals: { 'ecs:cluster': clusterArn } },
       }),
     );
-    const path = `${cluster}/${webServiceName(props.stage)}`;
-    const ecsArn = (resource: string) =>
-      stack.formatArn({
-        service: 'ecs',
-        resource,
-        resourceName: `${path}/*`,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadThisServicesDeployments',
-        actions: ['ecs:DescribeServiceDeployments', 'ecs:DescribeServiceRevisions'],
-        resources: [ecsArn('service-deployment'), ecsArn('service-revision')],
-      }),
-    );
+    grantReadThisServicesDeployments(fn, props.stage);
     const instanceArn = stack.formatArn({
       service: 'rds',
       resource: 'db',
@@ -204,12 +191,6 @@ export class ReleaseCommandHook extends Construct {
       'AwsSolutions-IAM5[Resource::*]',
       'ecs:ListTasks has no task-level resource; the ecs:cluster condition limits it to this cluster.',
     );
-    for (const kind of ['service-deployment', 'service-revision']) {
-      acknowledge(
-        wildcardArnFinding(stack, 'ecs', `${kind}/${path}/*`),
-        `Read-only, every ${kind} of this one service: their ids are created by ECS at deploy time.`,
-      );
-    }
     acknowledge(
       wildcardArnFinding(stack, 'rds', 'snapshot:*'),
       'rds:DescribeDBSnapshots is read-only; the call filters by DBInstanceIdentifier.',

@@ -18,15 +18,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  CreateDBSnapshotCommand,
-  type CreateDBSnapshotCommandInput,
-  type DBSnapshot,
-  DeleteDBSnapshotCommand,
-  DescribeDBSnapshotsCommand,
-  type DescribeDBSnapshotsCommandInput,
-  RDSClient,
-} from '@aws-sdk/client-rds';
+import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -37,6 +29,7 @@ import { createHandler as createSmokeHandler } from '../../lambda/smoke/handler'
 import { createHandler as createSnapshotHookHandler } from '../../lambda/snapshot-hook/handler';
 import { broken, fakeSoftFactory } from '../fixtures/smoke/fake-softfactory';
 import { type Listening, listen } from '../fixtures/smoke/servers';
+import { fakeRdsSnapshots } from '../helpers/fake-rds-snapshots';
 import { FakeDynamoTable } from '../lambda/rollback/fake-dynamodb';
 import { EcsWorld, imageOf, type WorldDeployment } from '../lambda/rollback/fake-ecs';
 import {
@@ -95,7 +88,6 @@ describe('lifecycle rehearsal (ECS native blue/green)', () => {
     );
   });
   const rds = mockClient(RDSClient);
-  let snapshots: Map<string, DBSnapshot & { readyAt: number }>;
   let rollback: ReturnType<typeof createHandler>;
   let snapshotHook: (event: unknown) => Promise<LifecycleHookResponse>;
   const reports = () => sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
@@ -108,33 +100,7 @@ describe('lifecycle rehearsal (ECS native blue/green)', () => {
     table = new FakeDynamoTable(TABLE);
     sns.reset();
     sns.on(PublishCommand).resolves({ MessageId: 'b3f1c6a2-6f0e-5d5c-9c8a-1e2f3a4b5c6d' });
-    rds.reset();
-    snapshots = new Map();
-    rds.on(CreateDBSnapshotCommand).callsFake(async (input: CreateDBSnapshotCommandInput) => {
-      const s = {
-        DBSnapshotIdentifier: input.DBSnapshotIdentifier,
-        DBInstanceIdentifier: DB_INSTANCE,
-        SnapshotType: 'manual',
-        Status: 'creating',
-        SnapshotCreateTime: clock.now(),
-        TagList: input.Tags,
-        readyAt: clock.t + SNAPSHOT_MINUTES * MIN,
-      };
-      snapshots.set(String(input.DBSnapshotIdentifier), s);
-      return { DBSnapshot: s };
-    });
-    rds.on(DescribeDBSnapshotsCommand).callsFake(async (input: DescribeDBSnapshotsCommandInput) => {
-      const view = [...snapshots.values()].map(({ readyAt, ...s }) => ({
-        ...s,
-        Status: clock.t >= readyAt ? 'available' : 'creating',
-      }));
-      return {
-        DBSnapshots: input.DBSnapshotIdentifier
-          ? view.filter((s) => s.DBSnapshotIdentifier === input.DBSnapshotIdentifier)
-          : view,
-      };
-    });
-    rds.on(DeleteDBSnapshotCommand).resolves({});
+    fakeRdsSnapshots(rds, { clock, instance: DB_INSTANCE, readyAfterMs: SNAPSHOT_MINUTES * MIN });
     secrets.reset();
     secrets.on(GetSecretValueCommand).resolves({ SecretString: SMOKE_TOKEN });
     rollback = createHandler({ env: ENV, now: clock.now, sleep: clock.sleep, log: quiet });

@@ -19,15 +19,7 @@ import {
   GetLogEventsCommand,
   type GetLogEventsCommandInput,
 } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  CreateDBSnapshotCommand,
-  type CreateDBSnapshotCommandInput,
-  type DBSnapshot,
-  DeleteDBSnapshotCommand,
-  DescribeDBSnapshotsCommand,
-  type DescribeDBSnapshotsCommandInput,
-  RDSClient,
-} from '@aws-sdk/client-rds';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler as createReleaseHandler } from '../../lambda/release-command/handler';
@@ -35,6 +27,7 @@ import type { RollbackResult } from '../../lambda/rollback/contract';
 import { createHandler as createRollbackHandler, type SnsBatchResult } from '../../lambda/rollback/handler';
 import type { LifecycleHookResponse } from '../../lambda/shared/lifecycle-hook';
 import { createHandler as createSnapshotHandler } from '../../lambda/snapshot-hook/handler';
+import { fakeRdsSnapshots } from '../helpers/fake-rds-snapshots';
 import { FakeTasks, type TaskScript } from '../lambda/release-command/fake-tasks';
 import { FakeDynamoTable } from '../lambda/rollback/fake-dynamodb';
 import { EcsWorld, type WorldDeployment } from '../lambda/rollback/fake-ecs';
@@ -71,7 +64,6 @@ for (const order of ['snapshot first', 'release command first'] as const) {
     let world: EcsWorld;
     let tasks: FakeTasks;
     let table: FakeDynamoTable;
-    let snapshots: Map<string, DBSnapshot & { readyAt: number }>;
     /** Task definitions of the tasks registered with the production rule's target group, over time. */
     let productionRule: Set<string>;
     const everRegisteredWithProduction = new Set<string>();
@@ -87,35 +79,9 @@ for (const order of ['snapshot first', 'release command first'] as const) {
       tasks = new FakeTasks(() => clock.t);
       tasks.install(world.ecs);
       table = new FakeDynamoTable(TABLE);
-      snapshots = new Map();
       productionRule = new Set();
       everRegisteredWithProduction.clear();
-      rds.reset();
-      rds.on(CreateDBSnapshotCommand).callsFake(async (input: CreateDBSnapshotCommandInput) => {
-        const s = {
-          DBSnapshotIdentifier: input.DBSnapshotIdentifier,
-          DBInstanceIdentifier: DB_INSTANCE,
-          SnapshotType: 'manual',
-          Status: 'creating',
-          SnapshotCreateTime: clock.now(),
-          TagList: input.Tags,
-          readyAt: clock.t + SNAPSHOT_MINUTES * MIN,
-        };
-        snapshots.set(String(input.DBSnapshotIdentifier), s);
-        return { DBSnapshot: s };
-      });
-      rds.on(DescribeDBSnapshotsCommand).callsFake(async (input: DescribeDBSnapshotsCommandInput) => {
-        const view = [...snapshots.values()].map(({ readyAt, ...s }) => ({
-          ...s,
-          Status: clock.t >= readyAt ? 'available' : 'creating',
-        }));
-        return {
-          DBSnapshots: input.DBSnapshotIdentifier
-            ? view.filter((s) => s.DBSnapshotIdentifier === input.DBSnapshotIdentifier)
-            : view,
-        };
-      });
-      rds.on(DeleteDBSnapshotCommand).resolves({});
+      fakeRdsSnapshots(rds, { clock, instance: DB_INSTANCE, readyAfterMs: SNAPSHOT_MINUTES * MIN });
       logs.reset();
       logs.on(GetLogEventsCommand).callsFake(async (input: GetLogEventsCommandInput) => ({
         events: tasks
