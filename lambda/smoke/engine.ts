@@ -15,6 +15,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Evaluation, evaluate } from './assertions';
+import { extractReferences, judgeReferences, type ProbeAnswer } from './references';
 import type { CheckResult, FailureKind, SuiteResult } from './result';
 import {
   type AppMode,
@@ -257,6 +258,11 @@ async function runCheck(template: Check, ctx: SuiteContext): Promise<CheckOutcom
       }
     }
 
+    if (check.references && evaluation.verdict === 'pass' && exchange.ok) {
+      const problem = await probeReferences(check, ctx, exchange.body.toString('utf8'), signal, timeoutReason);
+      if (problem) evaluation = { ...evaluation, verdict: 'fail', ...problem, latencyOnly: false };
+    }
+
     const cleanupProblem =
       check.cleanup && exchange.ok && evaluation.json.parsed
         ? await runCleanup(check, ctx, evaluation.json.value)
@@ -335,6 +341,50 @@ async function runBefore(
     };
   }
   return failed(`has ${what}`);
+}
+
+/** Probes at once per page: a page names a handful of routes, and a few app workers serve them. */
+const PROBE_CONCURRENCY = 4;
+
+/**
+ * The check's `references`: every same-origin API path the page calls, probed with one GET each under the check's
+ * deadline (references.ts says what an answer means). Null when all are served, else the failure's reason and kind.
+ */
+async function probeReferences(
+  check: Check,
+  ctx: SuiteContext,
+  page: string,
+  signal: AbortSignal,
+  timeoutReason: (waitingFor: WaitingFor) => string,
+): Promise<{ reason: string; kind: FailureKind } | null> {
+  const references = check.references!;
+  const pageUrl = joinUrl(ctx.base, check.path);
+  const extracted = extractReferences(page, references.pattern, pageUrl, ctx.base);
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json, */*' };
+  if (references.auth === 'bearer' && ctx.token) headers['authorization'] = `Bearer ${ctx.token}`;
+  const kinds = new Set<FailureKind>();
+  const answers = await mapConcurrent(extracted.paths, PROBE_CONCURRENCY, async (path): Promise<ProbeAnswer> => {
+    const exchange = await send(
+      { method: 'GET', url: joinUrl(ctx.base, path), headers, body: undefined, followRedirects: 0 },
+      ctx,
+      signal,
+      timeoutReason,
+    );
+    if (!exchange.ok) {
+      kinds.add(exchange.kind);
+      return { path, failure: `failed: ${exchange.reason}` };
+    }
+    if (exchange.status >= 502 && exchange.status <= 504) kinds.add('gateway');
+    return { path, status: exchange.status };
+  });
+  const reason = judgeReferences(extracted, answers, references.atLeast, `GET ${check.path}`);
+  if (reason === null) return null;
+  // A 404 is the app's own answer (a wrong page or a missing route); only without one is the cause the path there.
+  const notFound = answers.some((a) => 'status' in a && (a.status === 404 || a.status === 410));
+  const kind = notFound
+    ? 'assertion'
+    : ((['timeout', 'network', 'gateway'] as const).find((k) => kinds.has(k)) ?? 'assertion');
+  return { reason, kind };
 }
 
 interface DeadlineWindow {

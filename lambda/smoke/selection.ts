@@ -2,7 +2,7 @@
  * Which checks of a spec a CLI run selects (`--tag`, `--only`, `--skip`), and what `--list` shows of them.
  * CLI-only: the Lambda runs the whole default spec and never imports this file.
  */
-import type { Check, SmokeSpec } from './spec';
+import { type Check, needsToken, type SmokeSpec } from './spec';
 
 export interface Selection {
   /** Keep checks carrying at least one of these tags. */
@@ -99,7 +99,7 @@ export interface ListedCheck {
   readonly path: string;
   readonly tags: readonly string[];
   readonly auth: Check['auth'];
-  /** Skipped unless a token is given (`auth: "bearer"`). */
+  /** Skipped unless a token is given (`auth: "bearer"`, or references probed with it). */
   readonly needsToken: boolean;
   /** Skipped unless `--allow-writes`. */
   readonly writes: boolean;
@@ -117,7 +117,7 @@ export function listChecks(spec: SmokeSpec): ListedCheck[] {
     path: check.path,
     tags: check.tags,
     auth: check.auth,
-    needsToken: check.auth === 'bearer',
+    needsToken: needsToken(check),
     writes: check.writes,
     appMode: check.appMode ?? null,
     plainHttp: check.plainHttp,

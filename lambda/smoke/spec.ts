@@ -170,6 +170,19 @@ const before = z
     }
   });
 
+/**
+ * The API paths the page a check fetches calls (the first group of every match of `pattern`), each probed with one GET:
+ * the check fails when the app answers any of them 404/410 or fails, or when the page references fewer than `atLeast`.
+ */
+const references = z.strictObject({
+  /** A regular expression with a capturing group: `'(/api/sns/[^']*)'` (the checklist's grep). */
+  pattern: z.string({ error: 'expected a regular expression with a capturing group' }),
+  /** The page must reference at least this many distinct paths that can be probed; 0: a page may call none. */
+  atLeast: z.int({ error: 'expected a whole number of paths' }).min(0, { error: 'expected 0 or more' }).default(1),
+  /** `bearer`: probes carry the smoke token (an app that authenticates before routing answers 401 without it). */
+  auth: z.enum(['none', 'bearer'], { error: 'expected "none" or "bearer"' }).default('bearer'),
+});
+
 const cleanup = z.strictObject({
   method: method.default('DELETE'),
   /** May reference the check's JSON response: `/api/sns/posts/{json:id|post.id}`. */
@@ -217,6 +230,8 @@ const checkSchema = z
     unattended: z.boolean({ error: 'expected true or false' }).default(false),
     /** A request made before the check, whose answer fills `{before}` in the check's path. */
     before: before.optional(),
+    /** The API paths the fetched page calls, each probed: the backend must serve every one. */
+    references: references.optional(),
     /**
      * Undoes what the check created. Runs whenever the placeholders in its path resolve from the response,
      * even when the check failed, so an unexpected create is still removed.
@@ -252,6 +267,22 @@ const checkSchema = z
           ? `a check with "before" puts ${BEFORE_PLACEHOLDER} in its path`
           : `${BEFORE_PLACEHOLDER} in the path needs a "before" request`,
       });
+    }
+    if (check.references) {
+      if (check.method !== 'GET' || check.writes || check.plainHttp) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['references'],
+          message: 'references are read from a page: only a GET check that neither writes nor uses plainHttp',
+        });
+      }
+      if (!isValidRegExp(check.references.pattern) || !/\((?!\?)/.test(check.references.pattern)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['references', 'pattern'],
+          message: 'expected a regular expression with a capturing group',
+        });
+      }
     }
     if (check.body !== undefined && (check.method === 'GET' || check.method === 'HEAD')) {
       ctx.addIssue({ code: 'custom', path: ['body'], message: `a ${check.method} request cannot carry a body` });
@@ -457,6 +488,11 @@ export function fillPlaceholders(template: string, document: unknown): string | 
     return '';
   });
   return missing ? undefined : filled;
+}
+
+/** Whether a check sends the smoke token (its own request, or the probes of the paths its page references). */
+export function needsToken(check: Check): boolean {
+  return check.auth === 'bearer' || check.references?.auth === 'bearer';
 }
 
 /** Whether a check names the allowed CORS origin (`{allowedOrigin}`) in a request header or a header assertion. */

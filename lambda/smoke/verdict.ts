@@ -8,7 +8,7 @@
  */
 import { type Evaluation, evaluate, truncate } from './assertions';
 import type { CheckResult, SuiteUnreachable } from './result';
-import { type AppMode, type Check, usesAllowedOrigin } from './spec';
+import { type AppMode, type Check, needsToken, usesAllowedOrigin } from './spec';
 import { type Exchange, firstHeader } from './transport';
 
 const EXCERPT_CHARS = 200;
@@ -39,7 +39,7 @@ export function skipReason(check: Check, conditions: RunConditions): string | nu
   }
   if (usesAllowedOrigin(check))
     return 'needs the allowed CORS origin (corsAllowedOrigins), which the run was not given';
-  if (check.auth === 'bearer' && !conditions.token) return conditions.tokenUnavailableReason;
+  if (needsToken(check) && !conditions.token) return conditions.tokenUnavailableReason;
   return null;
 }
 

@@ -4,7 +4,19 @@
  * One part of CHECKLIST_MAP: lib/checklist/checklist-map.ts lists the parts in the checklist's order.
  */
 import type { MapEntry } from '../coverage';
-import { APP_CI, BOTH_SHIFTS, cli, MIGRATE_PG, SMOKE_HANDLER, section, smoke, TEST_GATE, test, WRITES } from './refs';
+import {
+  APP_CI,
+  BOTH_SHIFTS,
+  cli,
+  MIGRATE_PG,
+  SMOKE_DEFAULT,
+  SMOKE_HANDLER,
+  section,
+  smoke,
+  TEST_GATE,
+  test,
+  WRITES,
+} from './refs';
 
 export const INTEGRATION_PHASE: readonly MapEntry[] = [
   ...section('INTEGRATION PHASE › 1. End-to-End Flow Testing', [
@@ -56,7 +68,30 @@ export const INTEGRATION_PHASE: readonly MapEntry[] = [
     {
       id: 'int-2-frontend-apis-match',
       text: 'API calls from frontend match backend',
-      outOfScope: `Extracting fetch() URLs from web/**/*.html and comparing them with url_map ${APP_CI}.`,
+      enforcement: [
+        ...smoke(
+          'frontend-apis-login',
+          'frontend-apis-index',
+          'frontend-apis-sns-create',
+          'frontend-apis-link-in-bio',
+          'frontend-apis-monetize',
+          'frontend-apis-viral',
+          'frontend-apis-competitor',
+          'frontend-apis-review-aggregator',
+          'frontend-apis-review-applications',
+          'frontend-apis-review-accounts',
+          'frontend-apis-review-auto-apply',
+        ),
+        ...BOTH_SHIFTS,
+        test(
+          SMOKE_DEFAULT,
+          'fails the page whose fetch() names a route the app does not register, naming it (frontend APIs match backend)',
+        ),
+      ],
+      note:
+        'Every /api/ path a fetch() names in the 11 pages the suite loads is requested once with the smoke token: a 404 ' +
+        '(not in url_map) or 5xx fails the gate. The pages known to call the API (create.html, the four review pages) ' +
+        'must name at least one. Pages under web/ that the checklist does not name are not fetched (int-2-html-pages).',
     },
   ]),
   ...section('INTEGRATION PHASE › 3. Database Integrity', [

@@ -72,7 +72,18 @@ export const TEAM_READINESS_PHASE: readonly MapEntry[] = [
     {
       id: 'team-b-api-calls-match',
       text: 'API calls in page match backend endpoints',
-      outOfScope: `Static analysis of web/sns-auto/create.html against app.url_map ${APP_CI}.`,
+      enforcement: [
+        ...smoke('page-sns-create-api-paths'),
+        ...BOTH_SHIFTS,
+        test(
+          SMOKE_DEFAULT,
+          'names the path a page calls that the backend does not serve, and probes only with the token',
+        ),
+      ],
+      note:
+        "The checklist's grep (every '/api/sns/…' literal) over the create.html the deployed app serves; each path is " +
+        'requested once with the smoke token, and a 404 (no such route in the url_map) or 5xx fails the gate. Paths ' +
+        "built at run time ('/api/sns/posts/' + id) cannot be probed by one request and are listed, not checked.",
     },
     {
       id: 'team-b-localstorage-token',

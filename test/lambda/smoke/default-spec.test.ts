@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type RunSuiteOptions, runSuite, type SuiteResult } from '../../../lambda/smoke/engine';
-import { type AppMode, defaultSpec } from '../../../lambda/smoke/spec';
+import { type AppMode, defaultSpec, needsToken } from '../../../lambda/smoke/spec';
 import {
   broken,
   type FakeOptions,
@@ -56,7 +56,7 @@ describe('default spec against a healthy SoftFactory', () => {
     assert.deepEqual(
       skipped.map((c) => c.id).sort(),
       spec.checks
-        .filter((c) => c.auth === 'bearer' || c.writes || c.appMode !== undefined)
+        .filter((c) => needsToken(c) || c.writes || c.appMode !== undefined)
         .map((c) => c.id)
         .sort(),
     );
@@ -144,6 +144,16 @@ describe('default spec: the routes with the smoke token (issue 18, audit C4)', (
   ];
   const reviewRoutes = ['listings', 'campaigns', 'accounts', 'applications', 'auto-apply', 'rules'];
   const routes = [...snsRoutes.map((r) => `/api/sns/${r}`), ...reviewRoutes.map((r) => `/api/review/${r}`)];
+  /** Which pages of the fake call which route (read off its create.html and review pages), by their probe checks. */
+  const PAGES_CALLING: Record<string, string[]> = {
+    '/api/sns/posts': ['page-sns-create-api-paths', 'frontend-apis-sns-create'],
+    '/api/review/listings': ['frontend-apis-review-aggregator'],
+    '/api/review/campaigns': ['frontend-apis-review-aggregator'],
+    '/api/review/applications': ['frontend-apis-review-applications'],
+    '/api/review/accounts': ['frontend-apis-review-accounts'],
+    '/api/review/auto-apply': ['frontend-apis-review-auto-apply'],
+    '/api/review/rules': ['frontend-apis-review-auto-apply'],
+  };
   const tokenCheckOf = (route: string) =>
     defaultSpec().checks.find((c) => c.path === route && c.method === 'GET' && c.auth === 'bearer')!.id;
 
@@ -156,7 +166,9 @@ describe('default spec: the routes with the smoke token (issue 18, audit C4)', (
       // The unauthenticated check cannot tell (401 either way); the check with the token can (and so can the test-mode
       // demo_token check, which reads /api/sns/accounts).
       const alsoDemo = route === '/api/sns/accounts' ? ['demo-token-accepted'] : [];
-      assert.deepEqual(failing(result), [tokenCheckOf(route), ...alsoDemo]);
+      // So can the checks probing the API paths a page calls, for the pages that call this route.
+      const alsoPages = PAGES_CALLING[route] ?? [];
+      assert.deepEqual(failing(result).sort(), [tokenCheckOf(route), ...alsoDemo, ...alsoPages].sort());
       assert.match(result.checks.find((c) => c.id === tokenCheckOf(route))!.reason ?? '', /got 404/);
     });
   }
@@ -219,7 +231,8 @@ describe('default spec: CORS, the database, the pages and assets (issue 18)', ()
     {
       item: 'create.html without localStorage token handling',
       fake: { files: { '/web/sns-auto/create.html': '<!DOCTYPE html><html><body>Create</body></html>' } },
-      fails: ['page-sns-create-localstorage'],
+      // A page stripped of its script also calls no API any more.
+      fails: ['page-sns-create-localstorage', 'page-sns-create-api-paths', 'frontend-apis-sns-create'],
     },
     {
       item: 'monetize.html without ApexCharts',
@@ -229,7 +242,7 @@ describe('default spec: CORS, the database, the pages and assets (issue 18)', ()
     {
       item: 'a review page that calls no review API',
       fake: { files: { '/web/review/accounts.html': '<!DOCTYPE html><html><body>Accounts</body></html>' } },
-      fails: ['page-review-accounts-api'],
+      fails: ['page-review-accounts-api', 'frontend-apis-review-accounts'],
     },
     {
       item: 'the aggregator page without auth headers',
@@ -240,6 +253,39 @@ describe('default spec: CORS, the database, the pages and assets (issue 18)', ()
         },
       },
       fails: ['page-review-aggregator-auth'],
+    },
+    {
+      item: 'create.html calling an /api/sns/ path the backend does not serve (Team B)',
+      fake: {
+        files: {
+          '/web/sns-auto/create.html':
+            "<!DOCTYPE html><html><body><script>const token = localStorage.getItem('token');\n" +
+            "fetch('/api/sns/posts', { method: 'POST' });\nfetch('/api/sns/drafts');</script></body></html>",
+        },
+      },
+      fails: ['page-sns-create-api-paths', 'frontend-apis-sns-create'],
+    },
+    {
+      item: 'create.html naming an /api/sns/ path outside fetch() that the backend does not serve (the grep of Team B)',
+      fake: {
+        files: {
+          '/web/sns-auto/create.html':
+            "<!DOCTYPE html><html><body><script>const token = localStorage.getItem('token');\n" +
+            "const DRAFTS = '/api/sns/drafts';\nfetch('/api/sns/posts', { method: 'POST' });</script></body></html>",
+        },
+      },
+      fails: ['page-sns-create-api-paths'],
+    },
+    {
+      item: 'a page with no API calls of its own calling a route that answers 500 (frontend APIs match backend)',
+      fake: {
+        files: {
+          '/web/sns-auto/viral.html':
+            "<!DOCTYPE html><html><body><script>fetch('/api/sns/trending')</script></body></html>",
+        },
+        overrides: { 'GET /api/sns/trending': broken.json(500, { error: 'boom' }) },
+      },
+      fails: ['frontend-apis-viral', 'sns-trending', 'sns-trending-token'],
     },
     {
       item: 'the stylesheet the index references answering 404',
@@ -305,6 +351,38 @@ describe('default spec: CORS, the database, the pages and assets (issue 18)', ()
       assert.deepEqual(failing(result).sort(), [...fails].sort());
     });
   }
+
+  it('names the path a page calls that the backend does not serve, and probes only with the token', async () => {
+    const { result, fake } = await against(
+      {
+        files: {
+          '/web/sns-auto/create.html':
+            "<!DOCTYPE html><html><body><script>localStorage.getItem('token');\n" +
+            "fetch('/api/sns/posts', { method: 'POST' });\nfetch('/api/sns/drafts');</script></body></html>",
+        },
+      },
+      { token: TOKEN, appMode: 'test' },
+    );
+    assert.equal(
+      result.checks.find((c) => c.id === 'page-sns-create-api-paths')!.reason,
+      '1 of 2 API path(s) GET /web/sns-auto/create.html references not served: GET /api/sns/drafts answered 404',
+    );
+    const probes = fake.requests.filter((r) => r.path === '/api/sns/drafts');
+    assert.ok(probes.length > 0 && probes.every((r) => r.method === 'GET' && r.authorization === `Bearer ${TOKEN}`));
+  });
+
+  it('fails the page whose fetch() names a route the app does not register, naming it (frontend APIs match backend)', async () => {
+    const { result } = await against(
+      { authBeforeRouting: true, unregistered: ['GET /api/review/campaigns'] },
+      { token: TOKEN, appMode: 'test' },
+    );
+    assert.equal(
+      result.checks.find((c) => c.id === 'frontend-apis-review-aggregator')!.reason,
+      '1 of 2 API path(s) GET /web/review/aggregator.html references not served: GET /api/review/campaigns answered 404',
+    );
+    // The other pages call other routes, and pass.
+    assert.equal(verdicts(result).get('frontend-apis-review-accounts'), 'pass');
+  });
 
   it('asserts every configured origin, one check each', async () => {
     const { result } = await against(

@@ -143,6 +143,141 @@ describe('smoke engine: count assertions and before requests', () => {
   });
 });
 
+describe('smoke engine: the API paths a page references (references)', () => {
+  const TOKEN = 'probe-token';
+  let server: Listening;
+  /** Every request the app saw: method, path, and whether it carried the token. */
+  const seen: { method: string; path: string; token: boolean }[] = [];
+  const pages: Record<string, string> = {
+    '/p/create.html':
+      "<script>fetch('/api/posts', {method: 'POST'}); fetch('/api/accounts'); fetch('/api/accounts?x=1');\n" +
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the page's own JavaScript template literal, as served
+      "fetch(`/api/posts/${id}`); fetch('/api/posts/' + id); fetch('https://cdn.example.com/api/x');</script>",
+    '/p/missing.html': "<script>fetch('/api/accounts'); fetch('/api/drafts'); fetch('/api/crash');</script>",
+    '/p/none.html': '<p>no script</p>',
+    '/p/relative.html': "<script>fetch('../api/accounts')</script>",
+  };
+  before(async () => {
+    server = await listen((req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const token = req.headers.authorization === `Bearer ${TOKEN}`;
+      seen.push({ method: req.method ?? 'GET', path, token });
+      const page = pages[path];
+      if (page) {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        return void res.end(page);
+      }
+      // Flask's routing: 405 to GET on a POST-only rule, 401 from a view without the token, 404 for no rule.
+      const status =
+        path === '/api/posts'
+          ? 405
+          : path === '/api/accounts'
+            ? token
+              ? 200
+              : 401
+            : path === '/api/crash'
+              ? 500
+              : 404;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  after(() => server.close());
+  const pageCheck = (path: string, references: NonNullable<CheckInput['references']>): CheckInput => ({
+    id: 'page',
+    title: 'page',
+    path,
+    expect: { status: [200], contentType: 'text/html' },
+    references,
+  });
+  const probes = () => seen.filter((r) => r.path.startsWith('/api/'));
+
+  it('probes every distinct same-origin path once, with the token, and passes when each is a route (405 and 200)', async () => {
+    seen.length = 0;
+    const { result } = await run(server.url, [pageCheck('/p/create.html', { pattern: "fetch\\(['`]([^'`]+)['`]" })], {
+      token: TOKEN,
+    });
+    assert.equal(only(result).verdict, 'pass', only(result).reason ?? '');
+    // /api/accounts?x=1 is the same route; the template, the prefix and the CDN are not probed.
+    assert.deepEqual(
+      probes().sort((a, b) => a.path.localeCompare(b.path)),
+      [
+        { method: 'GET', path: '/api/accounts', token: true },
+        { method: 'GET', path: '/api/posts', token: true },
+      ],
+    );
+  });
+
+  it('fails naming every path answered 404 or 5xx, and the count probed', async () => {
+    const { result } = await run(server.url, [pageCheck('/p/missing.html', { pattern: "fetch\\('([^']+)'" })], {
+      token: TOKEN,
+    });
+    const check = only(result);
+    assert.equal(check.verdict, 'fail');
+    assert.equal(check.failureKind, 'assertion');
+    assert.equal(
+      check.reason,
+      '2 of 3 API path(s) GET /p/missing.html references not served: GET /api/crash answered 500; GET /api/drafts answered 404',
+    );
+  });
+
+  it('fails a page that references fewer paths than atLeast, and passes atLeast 0 on a page that calls none', async () => {
+    const pattern = "fetch\\('([^']+)'";
+    const strict = only((await run(server.url, [pageCheck('/p/none.html', { pattern })], { token: TOKEN })).result);
+    assert.equal(strict.verdict, 'fail');
+    assert.equal(strict.reason, 'GET /p/none.html references 0 API path(s), expected at least 1');
+    const lenient = only(
+      (await run(server.url, [pageCheck('/p/none.html', { pattern, atLeast: 0 })], { token: TOKEN })).result,
+    );
+    assert.equal(lenient.verdict, 'pass');
+  });
+
+  it('resolves a relative reference (../api/…) against the page', async () => {
+    seen.length = 0;
+    const check = only(
+      (await run(`${server.url}/`, [pageCheck('/p/relative.html', { pattern: "fetch\\('([^']+)'" })], { token: TOKEN }))
+        .result,
+    );
+    assert.equal(check.verdict, 'pass', check.reason ?? '');
+    assert.deepEqual(probes(), [{ method: 'GET', path: '/api/accounts', token: true }]);
+  });
+
+  it('is skipped without a token (a 401 before routing would prove nothing), and probes bare with auth none', async () => {
+    seen.length = 0;
+    const pattern = "fetch\\('([^']+)'";
+    const skipped = only((await run(server.url, [pageCheck('/p/missing.html', { pattern })])).result);
+    assert.equal(skipped.verdict, 'skipped');
+    assert.deepEqual(seen, []);
+    const bare = only(
+      (await run(server.url, [pageCheck('/p/create.html', { pattern, auth: 'none' })], { token: TOKEN })).result,
+    );
+    assert.equal(bare.verdict, 'pass', bare.reason ?? '');
+    assert.ok(probes().length > 0 && probes().every((r) => !r.token), JSON.stringify(probes()));
+  });
+
+  it('fails in time, as a timeout, when a probed path never answers', async () => {
+    const hanging = await listen((req, res) => {
+      if (req.url === '/page.html') {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        return void res.end("<script>fetch('/api/hang')</script>");
+      }
+      // Never answers.
+    });
+    try {
+      const started = performance.now();
+      const { result } = await run(hanging.url, [pageCheck('/page.html', { pattern: "fetch\\('([^']+)'" })], {
+        token: TOKEN,
+      });
+      assert.equal(only(result).verdict, 'fail');
+      assert.equal(only(result).failureKind, 'timeout');
+      assert.match(only(result).reason ?? '', /GET \/api\/hang failed: no (?:response|connection) within 300 ms/);
+      assert.ok(performance.now() - started < CHECK_TIMEOUT_MS + SLACK_MS);
+    } finally {
+      await hanging.close();
+    }
+  });
+});
+
 describe('smoke engine against injected faults', () => {
   let faults: Listening;
   let hits: Map<string, number>;

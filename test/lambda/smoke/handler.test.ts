@@ -13,7 +13,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SMOKE_TOKEN_PLACEHOLDER } from '../../../lambda/smoke/env';
 import { createHandler, type SmokeHandler, tokenFromSecret } from '../../../lambda/smoke/handler';
-import { defaultSpec } from '../../../lambda/smoke/spec';
+import { defaultSpec, needsToken } from '../../../lambda/smoke/spec';
 import { broken, type FakeSoftFactory, fakeSoftFactory } from '../../fixtures/smoke/fake-softfactory';
 import { type Listening, listen, refusedPort } from '../../fixtures/smoke/servers';
 
@@ -27,7 +27,7 @@ const ORIGIN = 'https://app.example.test';
 const APP_ENV = { CORS_ORIGINS: ORIGIN };
 /** The checks that need the smoke token, in spec order (skipped together when there is none). */
 const BEARER = defaultSpec()
-  .checks.filter((c) => c.auth === 'bearer' && !c.writes)
+  .checks.filter((c) => needsToken(c) && !c.writes)
   .map((c) => c.id);
 
 function hookEvent(lifecycleStage: string, extra: Record<string, unknown> = {}) {

@@ -249,6 +249,30 @@ describe('check spec validation', () => {
       message: 'checks[0].before.match (check "health"): expected a regular expression with a capturing group',
     },
     {
+      name: 'references without a capturing group',
+      spec: specWith((c) => {
+        c['references'] = { pattern: "'/api/sns/[^']*'" };
+      }),
+      message: 'checks[0].references.pattern (check "health"): expected a regular expression with a capturing group',
+    },
+    {
+      name: 'references on a check that writes',
+      spec: specWith((c) => {
+        c['method'] = 'POST';
+        c['writes'] = true;
+        c['references'] = { pattern: "'(/api/sns/[^']*)'" };
+      }),
+      message:
+        'checks[0].references (check "health"): references are read from a page: only a GET check that neither writes nor uses plainHttp',
+    },
+    {
+      name: 'references asking for a negative number of paths',
+      spec: specWith((c) => {
+        c['references'] = { pattern: "'(/api/[^']*)'", atLeast: -1 };
+      }),
+      message: 'checks[0].references.atLeast (check "health"): expected 0 or more',
+    },
+    {
       name: 'another version',
       spec: { version: 2, checks: [validCheck()] },
       message: 'version: expected 1 (the only spec version this tool reads)',
