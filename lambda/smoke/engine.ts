@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Evaluation, evaluate } from './assertions';
-import { extractReferences, judgeReferences, type ProbeAnswer } from './references';
+import { extractReferences, judgeReferences, type ProbeAnswer, probeFailureKind } from './references';
 import type { CheckResult, FailureKind, SuiteResult } from './result';
 import {
   type AppMode,
@@ -362,7 +362,6 @@ async function probeReferences(
   const extracted = extractReferences(page, references.pattern, pageUrl, ctx.base);
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json, */*' };
   if (references.auth === 'bearer' && ctx.token) headers['authorization'] = `Bearer ${ctx.token}`;
-  const kinds = new Set<FailureKind>();
   const answers = await mapConcurrent(extracted.paths, PROBE_CONCURRENCY, async (path): Promise<ProbeAnswer> => {
     const exchange = await send(
       { method: 'GET', url: joinUrl(ctx.base, path), headers, body: undefined, followRedirects: 0 },
@@ -370,21 +369,12 @@ async function probeReferences(
       signal,
       timeoutReason,
     );
-    if (!exchange.ok) {
-      kinds.add(exchange.kind);
-      return { path, failure: `failed: ${exchange.reason}` };
-    }
-    if (exchange.status >= 502 && exchange.status <= 504) kinds.add('gateway');
-    return { path, status: exchange.status };
+    return exchange.ok
+      ? { path, status: exchange.status }
+      : { path, failure: `failed: ${exchange.reason}`, kind: exchange.kind };
   });
   const reason = judgeReferences(extracted, answers, references.atLeast, `GET ${check.path}`);
-  if (reason === null) return null;
-  // A 404 is the app's own answer (a wrong page or a missing route); only without one is the cause the path there.
-  const notFound = answers.some((a) => 'status' in a && (a.status === 404 || a.status === 410));
-  const kind = notFound
-    ? 'assertion'
-    : ((['timeout', 'network', 'gateway'] as const).find((k) => kinds.has(k)) ?? 'assertion');
-  return { reason, kind };
+  return reason === null ? null : { reason, kind: probeFailureKind(answers) };
 }
 
 interface DeadlineWindow {

@@ -12,6 +12,8 @@
  * app-level `before_request` that authenticates before routing answers the routing 404, not its 401.
  */
 
+import type { FailureKind } from './result';
+
 /** What a page references, sorted and without repeats. */
 export interface ExtractedReferences {
   /** Same-origin paths to probe (query and fragment dropped), relative to the base URL's path prefix. */
@@ -61,10 +63,10 @@ export function extractReferences(body: string, pattern: string, pageUrl: URL, b
   return { paths: [...paths].sort(), dynamic: [...dynamic].sort(), foreign: [...foreign].sort() };
 }
 
-/** One probe's answer: its status, or why there was none. */
+/** One probe's answer: its status, or why there was none (and what kind of failure that was). */
 export type ProbeAnswer =
   | { readonly path: string; readonly status: number }
-  | { readonly path: string; readonly failure: string };
+  | { readonly path: string; readonly failure: string; readonly kind?: FailureKind };
 
 /** Whether a probe shows the path served: any answer but 404/410 and 5xx (a 401, 403, 405 or 3xx is a route). */
 export function probeServed(answer: ProbeAnswer): boolean {
@@ -94,4 +96,16 @@ export function judgeReferences(
     .map((answer) => `GET ${answer.path} ${'status' in answer ? `answered ${answer.status}` : answer.failure}`)
     .join('; ');
   return `${missing.length} of ${answers.length} API path(s) ${what} references not served: ${listed}`;
+}
+
+/**
+ * The kind of a failed page check: a 404/410 is the app's own answer (a wrong page or a missing route), so
+ * `assertion`; without one, the worst transport failure (`timeout`, `network`) or an unexpected 502-504 (`gateway`).
+ */
+export function probeFailureKind(answers: readonly ProbeAnswer[]): FailureKind {
+  const statuses = answers.flatMap((a) => ('status' in a ? [a.status] : []));
+  if (statuses.some((status) => status === 404 || status === 410)) return 'assertion';
+  const kinds = new Set(answers.flatMap((a) => ('failure' in a && a.kind ? [a.kind] : [])));
+  if (statuses.some((status) => status >= 502 && status <= 504)) kinds.add('gateway');
+  return (['timeout', 'network', 'gateway'] as const).find((k) => kinds.has(k)) ?? 'assertion';
 }

@@ -161,7 +161,7 @@ const before = z
     if (b.json !== undefined && !b.json.split('|').every((p) => JSON_PATH_PATTERN.test(p))) {
       ctx.addIssue({ code: 'custom', path: ['json'], message: 'expected JSON paths such as items[0].id|data.id' });
     }
-    if (b.match !== undefined && (!isValidRegExp(b.match) || !/\((?!\?)/.test(b.match))) {
+    if (b.match !== undefined && !isRegExpWithGroup(b.match)) {
       ctx.addIssue({
         code: 'custom',
         path: ['match'],
@@ -276,7 +276,7 @@ const checkSchema = z
           message: 'references are read from a page: only a GET check that neither writes nor uses plainHttp',
         });
       }
-      if (!isValidRegExp(check.references.pattern) || !/\((?!\?)/.test(check.references.pattern)) {
+      if (!isRegExpWithGroup(check.references.pattern)) {
         ctx.addIssue({
           code: 'custom',
           path: ['references', 'pattern'],
@@ -438,6 +438,11 @@ function formatPath(segments: readonly PropertyKey[]): string {
   return segments
     .map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : `${i === 0 ? '' : '.'}${String(segment)}`))
     .join('');
+}
+
+/** A valid regular expression with a capturing group (what `before.match` and `references.pattern` read). */
+function isRegExpWithGroup(source: string): boolean {
+  return isValidRegExp(source) && /\((?!\?)/.test(source);
 }
 
 function isValidRegExp(source: string): boolean {
