@@ -1,6 +1,9 @@
 // Runs every test/**/*.test.ts with Node's built-in test runner (TypeScript through tsx).
 // Node 20's `--test` takes no glob patterns, so the file list is gathered here. A hung test fails after 4 minutes
-// instead of hanging CI, and a test file whose handles stay open is made to exit when its tests are done.
+// instead of hanging CI, and the whole run is stopped (exit 1, naming why) if it outlives RUN_TESTS_TIMEOUT_MS.
+// No --test-force-exit: with process isolation and concurrency it drops the tail of a file's verdicts before the
+// parent reads them, so the run reported fewer tests than ran, at exit 0 (nodejs/node#64833; seen here: 1220 of
+// 1233 tests reported on a clean clone, the tail of test/lambda/smoke/spec.test.ts missing).
 // The CLI is compiled first: the CLI tests run the artefact an operator runs (`node bin/sfdeploy.js` → dist/).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -26,16 +29,12 @@ const build = spawnSync(process.execPath, ['scripts/build-cli.mjs', '--quiet'], 
 if (build.status !== 0) process.exit(build.status ?? 1);
 const result = spawnSync(
   process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--test',
-    '--test-concurrency=2',
-    '--test-timeout=240000',
-    '--test-force-exit',
-    '--test-reporter=spec',
-    ...files,
-  ],
-  { stdio: 'inherit' },
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=240000', '--test-reporter=spec', ...files],
+  { stdio: 'inherit', timeout: Number(process.env.RUN_TESTS_TIMEOUT_MS ?? 20 * 60_000), killSignal: 'SIGKILL' },
 );
+if (result.signal) {
+  console.error(
+    `run-tests: stopped after RUN_TESTS_TIMEOUT_MS (${result.signal}): a test file kept the run alive, or it is too slow`,
+  );
+}
 process.exit(result.status ?? 1);
